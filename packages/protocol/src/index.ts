@@ -1,0 +1,34 @@
+/**
+ * @packageDocumentation
+ * scribe's wire types: write requests, error codes and their JSON-RPC mapping,
+ * method and topic names. No I/O.
+ */
+export {
+  WRITE_ERROR_CODES,
+  RETRYABLE,
+  JSON_RPC_ERROR_NUMBERS,
+  isWriteErrorCode,
+  assertWriteErrorCode,
+  codeFromJsonRpcNumber,
+  describe,
+  type WriteErrorCode,
+} from './error-codes.js';
+export {
+  WriteError,
+  isWriteError,
+  type WriteErrorData,
+  type WriteErrorOptions,
+  type JsonRpcErrorObject,
+} from './write-error.js';
+export { parseWriteRequest, MAX_ID_LENGTH, type WriteMeta, type WriteRequest } from './write-request.js';
+export { RPC_METHODS, ROLES, type RpcMethod, type Role, type NodeInfo } from './methods.js';
+export {
+  CHANGE_OPS,
+  HEARTBEAT_TOPIC,
+  SHUTDOWN_TOPIC,
+  changeTopic,
+  type ChangeOp,
+  type ChangeEvent,
+  type HeartbeatPayload,
+  type ShutdownPayload,
+} from './topics.js';

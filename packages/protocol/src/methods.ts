@@ -1,0 +1,30 @@
+/** JSON-RPC method names served on the primary's ROUTER socket. */
+export const RPC_METHODS = Object.freeze({
+  /** Execute one registered write: params {@link WriteRequest}, result the write's result. */
+  write: 'db.write',
+  /** Liveness and identity: no params, result {@link NodeInfo}. */
+  ping: 'db.ping',
+} as const);
+
+/** One of the values of {@link RPC_METHODS}. */
+export type RpcMethod = (typeof RPC_METHODS)[keyof typeof RPC_METHODS];
+
+/** The two roles a cluster member can have. */
+export const ROLES = ['primary', 'secondary'] as const;
+/** One of {@link ROLES}. */
+export type Role = (typeof ROLES)[number];
+
+/** What `db.ping` answers and what `scribe status` prints. */
+export interface NodeInfo {
+  role: Role;
+  instance_id: string;
+  pid: number;
+  /** Grows by one on every promotion. */
+  epoch: number;
+  schema_version: number;
+  queue_depth: number;
+  /** Seconds since this node started. */
+  uptime_s: number;
+  /** Writes accepted, completed and failed by this primary's coordinator since it started. */
+  writes: { accepted: number; completed: number; failed: number };
+}
