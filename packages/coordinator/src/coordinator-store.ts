@@ -1,0 +1,40 @@
+import type { ChangeEvent, WriteError, WriteMeta } from '@scribe/protocol';
+
+/** One write as the coordinator hands it to the store. */
+export interface CoordinatorItem {
+  meta: WriteMeta;
+  method: string;
+  params: unknown;
+}
+
+/** The outcome of one write of a batch; `duplicate` means its request id had already run. */
+export type CoordinatorOutcome =
+  | { ok: true; result: unknown; duplicate: boolean }
+  | { ok: false; error: WriteError; duplicate: boolean };
+
+/** A change event with the sequence number the store gave it at commit. */
+export interface CommittedChange extends ChangeEvent {
+  seq: number;
+}
+
+/**
+ * What the coordinator needs from a database. The coordinator owns this interface;
+ * `@scribe/store`'s Store satisfies it (through a two-line adapter in the node) and
+ * the unit tests use an in-memory fake.
+ */
+export interface CoordinatorStore {
+  /**
+   * Checks a write's name and params without running it. Throws a WriteError
+   * (METHOD_NOT_FOUND, INVALID_PARAMS) and returns the parsed params otherwise.
+   */
+  validate(method: string, params: unknown): unknown;
+  /**
+   * Runs the items in one transaction, one savepoint each, and commits. Returns one
+   * outcome per item, in order. Throws (a retryable WriteError) only when the whole
+   * batch failed to commit, in which case nothing of it was applied.
+   */
+  executeBatch(items: readonly CoordinatorItem[]): {
+    outcomes: CoordinatorOutcome[];
+    changes: CommittedChange[];
+  };
+}

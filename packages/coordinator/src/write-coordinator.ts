@@ -1,0 +1,277 @@
+import PQueue from 'p-queue';
+import { pino, type Logger } from 'pino';
+import { WriteError, type WriteRequest } from '@scribe/protocol';
+import type { CoordinatorEvent, CoordinatorListener, CoordinatorMetrics } from './coordinator-events.js';
+import {
+  resolveCoordinatorOptions,
+  type ResolvedCoordinatorOptions,
+  type WriteCoordinatorOptions,
+} from './coordinator-options.js';
+import type { CoordinatorItem, CoordinatorStore } from './coordinator-store.js';
+
+interface Pending {
+  readonly item: CoordinatorItem;
+  readonly acceptedAt: number;
+  readonly deadline: number | undefined;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: WriteError) => void;
+}
+
+type State = 'open' | 'closing' | 'closed';
+
+/**
+ * The primary's single write path. Writes run one at a time in arrival order; the
+ * ones that queue up while a transaction runs are taken together into the next
+ * transaction (group commit, one savepoint each in the store). A write's promise
+ * settles only after its transaction committed.
+ */
+export class WriteCoordinator {
+  readonly #store: CoordinatorStore;
+  readonly #options: ResolvedCoordinatorOptions;
+  readonly #log: Logger;
+  readonly #queue = new PQueue({ concurrency: 1 });
+  readonly #pending: Pending[] = [];
+  /** Request ids queued and not yet settled, so a retry joins the first attempt. */
+  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #listeners = new Set<CoordinatorListener>();
+  #flushScheduled = false;
+  #state: State = 'open';
+  #closing: Promise<void> | undefined;
+  readonly #metrics: CoordinatorMetrics = {
+    accepted: 0,
+    completed: 0,
+    failed: 0,
+    rejected: 0,
+    duplicates: 0,
+    queueDepth: 0,
+    batches: 0,
+    failedBatches: 0,
+    lastBatchSize: 0,
+    maxBatchSizeSeen: 0,
+  };
+
+  constructor(options: WriteCoordinatorOptions) {
+    this.#store = options.store;
+    this.#options = resolveCoordinatorOptions(options);
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'coordinator' });
+  }
+
+  /** Writes waiting to run. */
+  get depth(): number {
+    return this.#pending.length;
+  }
+
+  /** `open`, `closing` (draining, refusing new writes) or `closed`. */
+  get state(): State {
+    return this.#state;
+  }
+
+  /** A snapshot of the counters. */
+  metrics(): CoordinatorMetrics {
+    return { ...this.#metrics, queueDepth: this.#pending.length };
+  }
+
+  /** Registers a listener; returns the function that removes it. */
+  on(listener: CoordinatorListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Queues a write and resolves with its result once committed. Rejects with a
+   * WriteError: at once for METHOD_NOT_FOUND, INVALID_PARAMS, OVERLOADED and
+   * SHUTTING_DOWN (nothing queued); after the transaction for the write's own error;
+   * TIMEOUT when its deadline passed before it could run (it was not executed).
+   */
+  submit(request: WriteRequest): Promise<unknown> {
+    const { meta, method } = request;
+    if (this.#state !== 'open') {
+      this.#metrics.rejected++;
+      return Promise.reject(
+        new WriteError('SHUTTING_DOWN', 'the primary is shutting down; retry against the next primary', { method }),
+      );
+    }
+    const joined = this.#inflight.get(meta.request_id);
+    if (joined !== undefined) {
+      this.#metrics.duplicates++;
+      return joined;
+    }
+    let params: unknown;
+    try {
+      params = this.#store.validate(method, request.params);
+    } catch (e) {
+      this.#metrics.rejected++;
+      return Promise.reject(asWriteError(e, method));
+    }
+    if (this.#pending.length >= this.#options.maxQueueDepth) {
+      this.#metrics.rejected++;
+      this.#emit({ type: 'queue:overloaded', depth: this.#pending.length });
+      return Promise.reject(
+        new WriteError('OVERLOADED', `the write queue is full (${this.#options.maxQueueDepth} writes); retry later`, {
+          method,
+        }),
+      );
+    }
+    let deadline: number | undefined;
+    if (meta.deadline !== undefined) deadline = Date.parse(meta.deadline);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.#pending.push({
+        item: { meta, method, params },
+        acceptedAt: this.#options.clock(),
+        deadline,
+        resolve,
+        reject,
+      });
+    });
+    this.#metrics.accepted++;
+    this.#inflight.set(meta.request_id, promise);
+    const forget = (): void => {
+      this.#inflight.delete(meta.request_id);
+    };
+    promise.then(forget, forget);
+    this.#scheduleFlush();
+    return promise;
+  }
+
+  /**
+   * Stops taking writes (new ones get SHUTTING_DOWN) and settles every queued one:
+   * with `drain` (the default) they run and commit; without, they are refused with
+   * SHUTTING_DOWN. Safe to call twice.
+   */
+  close(options: { drain?: boolean } = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#state = 'closing';
+    const drain = options.drain ?? true;
+    this.#closing = (async () => {
+      if (!drain) {
+        for (const p of this.#pending.splice(0)) {
+          this.#metrics.failed++;
+          p.reject(new WriteError('SHUTTING_DOWN', 'the primary shut down before this write ran', { method: p.item.method }));
+        }
+      }
+      // Wait until nothing is queued, scheduled or running.
+      while (this.#pending.length > 0 || this.#flushScheduled || this.#queue.size > 0 || this.#queue.pending > 0) {
+        this.#scheduleFlush();
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.#queue.onIdle();
+      }
+      this.#state = 'closed';
+      this.#log.info({ metrics: this.metrics() }, 'coordinator closed');
+    })();
+    return this.#closing;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#pending.length === 0) return;
+    this.#flushScheduled = true;
+    // setImmediate, not a microtask: let the receive loop take every request that is
+    // already waiting on the socket, so they share one transaction.
+    setImmediate(() => {
+      void this.#queue.add(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    });
+  }
+
+  #flush(): void {
+    const now = this.#options.clock();
+    const taken = this.#pending.splice(0, this.#options.maxBatchSize);
+    const batch: Pending[] = [];
+    for (const p of taken) {
+      if (p.deadline !== undefined && p.deadline <= now) {
+        this.#metrics.failed++;
+        this.#provenance(p, now, 'TIMEOUT', false);
+        p.reject(
+          new WriteError('TIMEOUT', 'the deadline passed before the write could run; it was not executed', {
+            method: p.item.method,
+          }),
+        );
+      } else {
+        batch.push(p);
+      }
+    }
+    if (batch.length > 0) this.#runBatch(batch);
+    this.#scheduleFlush();
+  }
+
+  #runBatch(batch: Pending[]): void {
+    const started = performance.now();
+    let result: ReturnType<CoordinatorStore['executeBatch']>;
+    try {
+      result = this.#store.executeBatch(batch.map((p) => p.item));
+    } catch (e) {
+      const error = asWriteError(e, null, true);
+      this.#metrics.failedBatches++;
+      this.#metrics.failed += batch.length;
+      this.#log.error({ err: e, size: batch.length }, 'batch failed to commit; every write in it is refused as retryable');
+      const end = this.#options.clock();
+      for (const p of batch) {
+        this.#provenance(p, end, error.code, false);
+        p.reject(error.withMethod(p.item.method));
+      }
+      this.#emit({ type: 'batch:failed', size: batch.length, error });
+      return;
+    }
+    const durationMs = performance.now() - started;
+    this.#metrics.batches++;
+    this.#metrics.lastBatchSize = batch.length;
+    if (batch.length > this.#metrics.maxBatchSizeSeen) this.#metrics.maxBatchSizeSeen = batch.length;
+    const end = this.#options.clock();
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const outcome = result.outcomes[i];
+      if (outcome === undefined) {
+        this.#metrics.failed++;
+        p.reject(new WriteError('INTERNAL', 'the store returned no outcome for this write', { method: p.item.method }));
+        continue;
+      }
+      if (outcome.duplicate) this.#metrics.duplicates++;
+      if (outcome.ok) {
+        this.#metrics.completed++;
+        this.#provenance(p, end, 'ok', outcome.duplicate);
+        p.resolve(outcome.result);
+      } else {
+        this.#metrics.failed++;
+        this.#provenance(p, end, outcome.error.code, outcome.duplicate);
+        p.reject(outcome.error);
+      }
+    }
+    this.#emit({ type: 'batch:committed', size: batch.length, changes: result.changes, durationMs });
+  }
+
+  #provenance(p: Pending, end: number, outcome: string, duplicate: boolean): void {
+    const level = this.#options.provenanceLevel;
+    if (level === 'silent' || !this.#log.isLevelEnabled(level)) return;
+    this.#log[level](
+      {
+        source: p.item.meta.source_instance_id,
+        request_id: p.item.meta.request_id,
+        method: p.item.method,
+        duration_ms: end - p.acceptedAt,
+        outcome,
+        ...(duplicate ? { duplicate } : {}),
+      },
+      'write',
+    );
+  }
+
+  #emit(event: CoordinatorEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.#log.error({ err: e, event: event.type }, 'coordinator listener threw');
+      }
+    }
+  }
+}
+
+function asWriteError(e: unknown, method: string | null, retryable?: boolean): WriteError {
+  if (e instanceof WriteError) return method === null ? e : e.withMethod(e.method ?? method);
+  return new WriteError('INTERNAL', 'the write failed inside the primary', {
+    method,
+    cause: e,
+    ...(retryable === undefined ? {} : { retryable }),
+  });
+}

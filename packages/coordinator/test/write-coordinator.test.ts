@@ -1,0 +1,242 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { WriteError, type WriteRequest } from '@scribe/protocol';
+import {
+  WriteCoordinator,
+  type CommittedChange,
+  type CoordinatorEvent,
+  type CoordinatorItem,
+  type CoordinatorOutcome,
+  type CoordinatorStore,
+} from '@scribe/coordinator';
+
+/** An in-memory store: a key/value table with the store's batch semantics. */
+class FakeStore implements CoordinatorStore {
+  readonly rows = new Map<string, unknown>();
+  readonly records = new Map<string, CoordinatorOutcome>();
+  readonly batches: string[][] = [];
+  failNextCommit = false;
+  seq = 0;
+
+  validate(method: string, params: unknown): unknown {
+    if (method !== 'Put') throw new WriteError('METHOD_NOT_FOUND', `unknown write ${method}`, { method });
+    const p = params as { key?: unknown };
+    if (typeof p?.key !== 'string') {
+      throw new WriteError('INVALID_PARAMS', 'Expected params.key to be a string', { method, field: 'params.key' });
+    }
+    return params;
+  }
+
+  executeBatch(items: readonly CoordinatorItem[]) {
+    this.batches.push(items.map((i) => i.meta.request_id));
+    if (this.failNextCommit) {
+      this.failNextCommit = false;
+      throw new WriteError('BUSY', 'database is locked', { retryable: true });
+    }
+    const outcomes: CoordinatorOutcome[] = [];
+    const changes: CommittedChange[] = [];
+    for (const item of items) {
+      const recorded = this.records.get(item.meta.request_id);
+      if (recorded) {
+        outcomes.push({ ...recorded, duplicate: true });
+        continue;
+      }
+      const { key, value } = item.params as { key: string; value: unknown };
+      let outcome: CoordinatorOutcome;
+      if (this.rows.has(key)) {
+        outcome = { ok: false, error: new WriteError('CONFLICT', `key ${key} exists`, { method: item.method }), duplicate: false };
+      } else {
+        this.rows.set(key, value);
+        outcome = { ok: true, result: { key, value }, duplicate: false };
+        changes.push({
+          seq: ++this.seq,
+          entity: 'kv',
+          key,
+          op: 'created',
+          request_id: item.meta.request_id,
+          source_instance_id: item.meta.source_instance_id,
+          at: new Date(0).toISOString(),
+        });
+      }
+      this.records.set(item.meta.request_id, outcome);
+      outcomes.push(outcome);
+    }
+    return { outcomes, changes };
+  }
+}
+
+let n = 0;
+function put(key: string, extra: Partial<WriteRequest['meta']> = {}, method = 'Put'): WriteRequest {
+  return {
+    meta: { source_instance_id: 'test', request_id: `r-${++n}`, timestamp: new Date().toISOString(), ...extra },
+    method,
+    params: { key, value: key.toUpperCase() },
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<WriteError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(WriteError);
+    return e as WriteError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('WriteCoordinator', () => {
+  it('takes writes queued together into one transaction, in arrival order, and answers after commit', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const reqs = ['a', 'b', 'c', 'd'].map((k) => put(k));
+    const results = await Promise.all(reqs.map((r) => c.submit(r)));
+    expect(results).toEqual(['a', 'b', 'c', 'd'].map((k) => ({ key: k, value: k.toUpperCase() })));
+    expect(store.batches).toEqual([reqs.map((r) => r.meta.request_id)]);
+    expect(c.metrics()).toMatchObject({ accepted: 4, completed: 4, failed: 0, batches: 1, lastBatchSize: 4 });
+  });
+
+  it('splits a long queue into batches of at most maxBatchSize', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store, maxBatchSize: 3 });
+    await Promise.all(Array.from({ length: 7 }, (_, i) => c.submit(put(`k${i}`))));
+    expect(store.batches.map((b) => b.length)).toEqual([3, 3, 1]);
+  });
+
+  it('fails only the write whose own outcome failed', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const [a, dup, b] = [c.submit(put('x')), c.submit(put('x')), c.submit(put('y'))];
+    await expect(a).resolves.toEqual({ key: 'x', value: 'X' });
+    expect((await rejection(dup)).code).toBe('CONFLICT');
+    await expect(b).resolves.toEqual({ key: 'y', value: 'Y' });
+    expect(store.batches).toHaveLength(1);
+  });
+
+  it('refuses every write of a batch whose commit failed, as retryable, and reports it', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const events: CoordinatorEvent[] = [];
+    c.on((e) => events.push(e));
+    store.failNextCommit = true;
+    const errors = await Promise.all([c.submit(put('p')), c.submit(put('q'))].map(rejection));
+    expect(errors.map((e) => [e.code, e.isRetryable(), e.method])).toEqual([
+      ['BUSY', true, 'Put'],
+      ['BUSY', true, 'Put'],
+    ]);
+    expect(store.rows.size).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['batch:failed']);
+    expect(c.metrics()).toMatchObject({ failed: 2, failedBatches: 1 });
+  });
+
+  it('publishes the committed change events with their seq', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const events: CoordinatorEvent[] = [];
+    c.on((e) => events.push(e));
+    await Promise.all([c.submit(put('m')), c.submit(put('n'))]);
+    const committed = events.filter((e) => e.type === 'batch:committed');
+    expect(committed).toHaveLength(1);
+    expect(committed[0]!.type === 'batch:committed' && committed[0]!.changes.map((ch) => [ch.seq, ch.key])).toEqual([
+      [1, 'm'],
+      [2, 'n'],
+    ]);
+  });
+
+  it('never executes a write whose deadline has passed and answers TIMEOUT', async () => {
+    const store = new FakeStore();
+    let now = Date.parse('2026-01-01T00:00:10Z');
+    const c = new WriteCoordinator({ store, clock: () => now });
+    const late = c.submit(put('late', { deadline: '2026-01-01T00:00:05Z' }));
+    const fine = c.submit(put('fine', { deadline: '2026-01-01T00:00:20Z' }));
+    const e = await rejection(late);
+    expect([e.code, e.isRetryable()]).toEqual(['TIMEOUT', true]);
+    await fine;
+    expect([...store.rows.keys()]).toEqual(['fine']);
+    now += 1;
+  });
+
+  it('answers OVERLOADED at once past the queue bound, queueing nothing', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store, maxQueueDepth: 2 });
+    const events: CoordinatorEvent[] = [];
+    c.on((e) => events.push(e));
+    const first = [c.submit(put('1')), c.submit(put('2'))];
+    const e = await rejection(c.submit(put('3')));
+    expect([e.code, e.isRetryable()]).toEqual(['OVERLOADED', true]);
+    await Promise.all(first);
+    expect([...store.rows.keys()]).toEqual(['1', '2']);
+    expect(events[0]).toEqual({ type: 'queue:overloaded', depth: 2 });
+  });
+
+  it('rejects bad params and unknown writes before queueing them', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const bad = await rejection(c.submit({ ...put('z'), params: { key: 5 } }));
+    expect([bad.code, bad.field]).toEqual(['INVALID_PARAMS', 'params.key']);
+    const unknown = await rejection(c.submit(put('z', {}, 'Nope')));
+    expect([unknown.code, unknown.method]).toEqual(['METHOD_NOT_FOUND', 'Nope']);
+    expect(store.batches).toHaveLength(0);
+    expect(c.metrics()).toMatchObject({ accepted: 0, rejected: 2 });
+  });
+
+  it('joins a retry of a queued request id to the first attempt instead of queueing it twice', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const req = put('once');
+    const [a, b] = await Promise.all([c.submit(req), c.submit({ ...req })]);
+    expect(a).toEqual(b);
+    expect(store.batches).toEqual([[req.meta.request_id]]);
+  });
+
+  it('drains queued writes on close and refuses new ones with SHUTTING_DOWN', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const queued = Array.from({ length: 5 }, (_, i) => c.submit(put(`d${i}`)));
+    const closing = c.close();
+    const refused = await rejection(c.submit(put('after')));
+    expect([refused.code, refused.isRetryable()]).toEqual(['SHUTTING_DOWN', true]);
+    await closing;
+    await Promise.all(queued);
+    expect(store.rows.size).toBe(5);
+    expect(c.state).toBe('closed');
+    await c.close();
+  });
+
+  it('refuses queued writes on close without drain', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const queued = c.submit(put('never'));
+    await c.close({ drain: false });
+    expect((await rejection(queued)).code).toBe('SHUTTING_DOWN');
+    expect(store.rows.size).toBe(0);
+  });
+
+  it('logs one provenance line per write with source, request id, method and duration', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    const c = new WriteCoordinator({ store: new FakeStore(), logger: pino({ level: 'info' }, stream) });
+    const req = put('logged');
+    await c.submit(req);
+    const line = lines.find((l) => l.msg === 'write');
+    expect(line).toMatchObject({
+      component: 'coordinator',
+      source: 'test',
+      request_id: req.meta.request_id,
+      method: 'Put',
+      outcome: 'ok',
+    });
+    expect(typeof line!.duration_ms).toBe('number');
+  });
+
+  it('validates its options with a message that says what to change', () => {
+    expect(() => new WriteCoordinator({ store: new FakeStore(), maxBatchSize: 0 })).toThrow(
+      "Expected 'maxBatchSize' to be an integer from 1 and up, got 0 (number)",
+    );
+  });
+});
