@@ -153,7 +153,6 @@ describe('WriteCoordinator', () => {
     expect([e.code, e.isRetryable()]).toEqual(['TIMEOUT', true]);
     await fine;
     expect([...store.rows.keys()]).toEqual(['fine']);
-    now += 1;
   });
 
   it('answers OVERLOADED at once past the queue bound, queueing nothing', async () => {
