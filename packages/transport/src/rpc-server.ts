@@ -1,0 +1,413 @@
+/**
+ * The primary's side of the wire: a ROUTER socket answering JSON-RPC 2.0 requests
+ * and a PUB socket for events.
+ */
+import { Publisher, Router } from 'zeromq';
+import type { Logger } from 'pino';
+import { WriteError, isWriteError } from '@scribe/protocol';
+import { BindError } from './bind-error.js';
+import { isIpcEndpointLive } from './endpoint.js';
+import {
+  checkRequest,
+  errorResponse,
+  successResponse,
+  type JSONRPCID,
+  type JSONRPCResponse,
+} from './json-rpc-message.js';
+import {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_MAX_BATCH_LENGTH,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from './limits.js';
+import { silentLogger } from './logger.js';
+import { decodeRequestFrames, type FrameLimits } from './request-frames.js';
+import { SendQueue } from './send-queue.js';
+import { endpointOption, integerOption } from './validate-options.js';
+
+/** Options for {@link RpcServer}. */
+export interface RpcServerOptions {
+  /** Where the ROUTER binds, e.g. `ipc:///run/scribe/router.sock` or `tcp://127.0.0.1:5555` (`:*` picks a port). */
+  routerEndpoint: string;
+  /** Where the PUB socket binds. */
+  pubEndpoint: string;
+  /** Structured logger; default a silent pino logger. */
+  logger?: Logger;
+  /** Largest JSON frame processed, in bytes; default {@link DEFAULT_MAX_MESSAGE_BYTES}. Larger → INVALID_REQUEST, id null. */
+  maxMessageBytes?: number;
+  /** Largest batch processed; default {@link DEFAULT_MAX_BATCH_LENGTH}. Larger → one INVALID_REQUEST. */
+  maxBatchLength?: number;
+  /** Deepest array/object nesting accepted; default {@link DEFAULT_MAX_JSON_DEPTH}. Deeper → INVALID_REQUEST. */
+  maxJsonDepth?: number;
+  /** Bound on handler calls in flight; past it requests are answered OVERLOADED at once. Default: no bound. */
+  maxConcurrentRequests?: number;
+  /** How long {@link RpcServer.close} waits for in-flight handlers and queued replies; default {@link DEFAULT_CLOSE_GRACE_MS}. */
+  closeGraceMs?: number;
+}
+
+/** What a handler learns about the caller. */
+export interface RpcContext {
+  /** The caller's ZeroMQ routing id, hex. Stable for one client connection. */
+  peer: string;
+}
+
+/**
+ * Serves one JSON-RPC method. The result must be JSON-serialisable. Throw a
+ * `WriteError` to answer with its code; anything else thrown becomes INTERNAL with
+ * a generic message (the real error is logged, never sent).
+ */
+export type RpcHandler = (params: unknown, context: RpcContext) => unknown | Promise<unknown>;
+
+/** Counters of {@link RpcServer}; a snapshot, read through {@link RpcServer.stats}. */
+export interface RpcServerStats {
+  /** ZeroMQ messages received on the ROUTER (a batch counts once). */
+  received: number;
+  /** Reply messages queued for sending (a batch reply counts once). */
+  replied: number;
+  /** Messages or notifications discarded without an answer (failed sends, overloaded notifications). */
+  dropped: number;
+  /** Error objects answered (each failed batch entry counts). */
+  errors: number;
+}
+
+type State = 'new' | 'binding' | 'bound' | 'closing' | 'closed';
+type Outcome = JSONRPCResponse | null;
+
+const EMPTY = Buffer.alloc(0);
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function errnoOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'EBIND';
+}
+
+/**
+ * JSON-RPC 2.0 over ZeroMQ: binds a ROUTER for requests and a PUB for events.
+ *
+ * One receive loop reads the ROUTER; each message is checked (frames, size, UTF-8,
+ * depth, JSON, envelope) before any handler runs, and answered `[routingId, '',
+ * json]`. Replies and publications each go through one send queue, because
+ * zeromq.js allows one send in progress per socket.
+ */
+export class RpcServer {
+  readonly #routerEndpoint: string;
+  readonly #pubEndpoint: string;
+  readonly #logger: Logger;
+  readonly #limits: FrameLimits;
+  readonly #maxBatchLength: number;
+  readonly #maxConcurrent: number;
+  readonly #closeGraceMs: number;
+  readonly #methods = new Map<string, RpcHandler>();
+  readonly #stats: RpcServerStats = { received: 0, replied: 0, dropped: 0, errors: 0 };
+  #state: State = 'new';
+  #router: Router | undefined;
+  #pub: Publisher | undefined;
+  #replies: SendQueue | undefined;
+  #events: SendQueue | undefined;
+  #loop: Promise<void> | undefined;
+  #binding: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: RpcServerOptions) {
+    this.#routerEndpoint = endpointOption('routerEndpoint', options.routerEndpoint);
+    this.#pubEndpoint = endpointOption('pubEndpoint', options.pubEndpoint);
+    this.#logger = (options.logger ?? silentLogger()).child({ component: 'rpc-server' });
+    this.#limits = Object.freeze({
+      maxMessageBytes: integerOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
+      maxJsonDepth: integerOption('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH, 1),
+    });
+    this.#maxBatchLength = integerOption('maxBatchLength', options.maxBatchLength, DEFAULT_MAX_BATCH_LENGTH, 1);
+    this.#maxConcurrent = integerOption('maxConcurrentRequests', options.maxConcurrentRequests, Number.POSITIVE_INFINITY, 1);
+    this.#closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS, 0);
+  }
+
+  /** Registers `handler` for the JSON-RPC method `name` (replacing any earlier one). */
+  addMethod(name: string, handler: RpcHandler): this {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('Expected a non-empty method name');
+    if (typeof handler !== 'function') throw new TypeError(`Expected the handler of '${name}' to be a function`);
+    this.#methods.set(name, handler);
+    return this;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): RpcServerStats {
+    return { ...this.#stats };
+  }
+
+  /** The ROUTER's endpoint: once bound, the resolved one (a `tcp://host:*` shows its port). */
+  get routerEndpoint(): string {
+    return this.#router?.lastEndpoint ?? this.#routerEndpoint;
+  }
+
+  /** The PUB socket's endpoint: once bound, the resolved one. */
+  get pubEndpoint(): string {
+    return this.#pub?.lastEndpoint ?? this.#pubEndpoint;
+  }
+
+  /**
+   * Binds both sockets and starts answering. Rejects with a {@link BindError}
+   * naming the socket and endpoint (e.g. code `EADDRINUSE`, also for a live ipc
+   * endpoint that libzmq would otherwise silently take over); after a failure
+   * nothing stays bound and `bind()` may be called again.
+   */
+  bind(): Promise<void> {
+    if (this.#state !== 'new') return Promise.reject(new Error(`RpcServer.bind: cannot bind a server that is ${this.#state}`));
+    this.#state = 'binding';
+    this.#binding = this.#bind();
+    return this.#binding;
+  }
+
+  async #bind(): Promise<void> {
+    // Replies get a short linger so that answers queued just before close still leave.
+    const router = new Router({
+      linger: this.#closeGraceMs,
+      // A backstop far above the JSON limit: messages between the two get an error
+      // reply; beyond it libzmq drops the connection before we allocate the message.
+      maxMessageSize: Math.min(this.#limits.maxMessageBytes * 2 + 65_536, 2 ** 31 - 1),
+    });
+    const pub = new Publisher({ linger: 0 });
+    try {
+      await this.#bindOne(router, 'ROUTER', this.#routerEndpoint);
+      await this.#bindOne(pub, 'PUB', this.#pubEndpoint);
+    } catch (error) {
+      router.close();
+      pub.close();
+      this.#state = 'new';
+      throw error;
+    }
+    this.#router = router;
+    this.#pub = pub;
+    this.#replies = new SendQueue(router, this.#logger, () => this.#stats.dropped++);
+    this.#events = new SendQueue(pub, this.#logger);
+    this.#state = 'bound';
+    this.#loop = this.#receiveLoop(router);
+    this.#logger.info({ router: router.lastEndpoint, pub: pub.lastEndpoint }, 'rpc server bound');
+  }
+
+  async #bindOne(socket: Router | Publisher, name: 'ROUTER' | 'PUB', endpoint: string): Promise<void> {
+    if (await isIpcEndpointLive(endpoint)) {
+      throw new BindError(name, endpoint, 'EADDRINUSE', 'address already in use (another process is listening on this ipc socket)');
+    }
+    try {
+      await socket.bind(endpoint);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new BindError(name, endpoint, errnoOf(error), reason, error);
+    }
+  }
+
+  /**
+   * Publishes `payload` (JSON-serialised; undefined becomes null) on `topic`.
+   * Resolves once the PUB socket accepted it; PUB never blocks, and subscribers
+   * that are slow or not yet connected miss messages (ZeroMQ PUB semantics).
+   */
+  async publish(topic: string, payload: unknown): Promise<void> {
+    const events = this.#events;
+    if (events === undefined || (this.#state !== 'bound' && this.#state !== 'closing')) {
+      throw new Error(`RpcServer.publish: the server is ${this.#state}, not bound`);
+    }
+    if (typeof topic !== 'string') throw new TypeError(`Expected topic to be a string, got ${typeof topic}`);
+    const json = JSON.stringify(payload === undefined ? null : payload);
+    await events.send([topic, json]);
+  }
+
+  /**
+   * Stops answering and closes both sockets; safe to call twice. Requests that
+   * arrive meanwhile are answered SHUTTING_DOWN; handlers in flight get up to
+   * `closeGraceMs` to finish and have their replies sent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#binding !== undefined) await this.#binding.catch(() => undefined);
+    const router = this.#router;
+    const pub = this.#pub;
+    if (this.#state !== 'bound' || router === undefined || pub === undefined) {
+      this.#state = 'closed';
+      return;
+    }
+    this.#state = 'closing';
+    await this.#withinGrace(this.#whenIdle());
+    await this.#withinGrace(Promise.all([this.#replies?.drained(), this.#events?.drained()]));
+    this.#state = 'closed';
+    router.close();
+    pub.close();
+    await this.#loop;
+    this.#logger.info({ stats: this.#stats }, 'rpc server closed');
+  }
+
+  async #withinGrace(promise: Promise<unknown>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#closeGraceMs);
+    });
+    await Promise.race([promise, grace]);
+    clearTimeout(timer);
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #receiveLoop(router: Router): Promise<void> {
+    try {
+      for await (const frames of router) {
+        this.#stats.received++;
+        const [routingId, ...rest] = frames;
+        if (routingId === undefined) continue;
+        try {
+          this.#onMessage(routingId, rest);
+        } catch (error) {
+          // Defensive: #onMessage does not throw by design; never let the loop die.
+          this.#stats.dropped++;
+          this.#logger.error({ err: error }, 'message handling failed; message dropped');
+        }
+      }
+    } catch (error) {
+      if (this.#state !== 'closed') this.#logger.error({ err: error }, 'rpc server receive loop stopped');
+    }
+  }
+
+  #onMessage(routingId: Buffer, frames: Buffer[]): void {
+    const peer = routingId.toString('hex');
+    const decoded = decodeRequestFrames(frames, this.#limits);
+    if (!decoded.ok) {
+      this.#logger.debug({ peer, code: decoded.error.code, reason: decoded.error.message }, 'malformed message');
+      this.#stats.errors++;
+      this.#reply(routingId, errorResponse(null, decoded.error));
+      return;
+    }
+    const value = decoded.value;
+    if (!Array.isArray(value)) {
+      const outcome = this.#handleEntry(value, peer);
+      if (isPromiseLike(outcome)) outcome.then((response) => this.#reply(routingId, response));
+      else this.#reply(routingId, outcome);
+      return;
+    }
+    if (value.length === 0 || value.length > this.#maxBatchLength) {
+      const message =
+        value.length === 0
+          ? 'Expected a non-empty batch'
+          : `Batch of ${value.length} requests exceeds the limit of ${this.#maxBatchLength}`;
+      this.#stats.errors++;
+      this.#reply(routingId, errorResponse(null, new WriteError('INVALID_REQUEST', message, { method: null })));
+      return;
+    }
+    const outcomes = value.map((entry) => this.#handleEntry(entry, peer));
+    if (outcomes.some(isPromiseLike)) {
+      void Promise.all(outcomes).then((settled) => this.#replyBatch(routingId, settled));
+    } else {
+      this.#replyBatch(routingId, outcomes as Outcome[]);
+    }
+  }
+
+  /** Answers one request object; never rejects. */
+  #handleEntry(entry: unknown, peer: string): Outcome | Promise<Outcome> {
+    const checked = checkRequest(entry);
+    if (!checked.ok) {
+      this.#stats.errors++;
+      return errorResponse(checked.id, checked.error);
+    }
+    const { id, method, params } = checked;
+    const handler = this.#methods.get(method);
+    if (handler === undefined) {
+      const shown = method.length > 100 ? `${method.slice(0, 100)}…` : method;
+      return this.#fail(id, new WriteError('METHOD_NOT_FOUND', `Unknown JSON-RPC method "${shown}"`, { method: null }));
+    }
+    if (this.#state !== 'bound') {
+      return this.#fail(id, new WriteError('SHUTTING_DOWN', 'The server is shutting down', { method: null }));
+    }
+    if (this.#inFlight >= this.#maxConcurrent) {
+      if (id === undefined) this.#stats.dropped++;
+      return this.#fail(id, new WriteError('OVERLOADED', `More than ${this.#maxConcurrent} requests in flight`, { method: null }));
+    }
+    this.#inFlight++;
+    let result: unknown;
+    try {
+      result = handler(params, { peer });
+    } catch (error) {
+      this.#settled();
+      return this.#handlerFailed(id, method, peer, error);
+    }
+    if (!isPromiseLike(result)) {
+      this.#settled();
+      return id === undefined ? null : successResponse(id, result);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#settled();
+        return id === undefined ? null : successResponse(id, value);
+      },
+      (error: unknown) => {
+        this.#settled();
+        return this.#handlerFailed(id, method, peer, error);
+      },
+    );
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  #handlerFailed(id: JSONRPCID | undefined, method: string, peer: string, error: unknown): Outcome {
+    if (isWriteError(error)) return this.#fail(id, error);
+    // The real error may hold a driver message, a path or a stack: log it, send a generic one.
+    this.#logger.error({ err: error, method, peer }, 'handler threw a non-WriteError; answered INTERNAL');
+    return this.#fail(id, new WriteError('INTERNAL', 'Internal error', { method: null }));
+  }
+
+  /** An error answer, or nothing for a notification (JSON-RPC never answers those). */
+  #fail(id: JSONRPCID | undefined, error: WriteError): Outcome {
+    if (id === undefined) return null;
+    this.#stats.errors++;
+    return errorResponse(id, error);
+  }
+
+  #replyBatch(routingId: Buffer, outcomes: Outcome[]): void {
+    const responses = outcomes.filter((r): r is JSONRPCResponse => r !== null);
+    if (responses.length > 0) this.#reply(routingId, responses);
+  }
+
+  #reply(routingId: Buffer, response: JSONRPCResponse | JSONRPCResponse[] | null): void {
+    if (response === null) return;
+    const replies = this.#replies;
+    if (replies === undefined || this.#state === 'closed') {
+      this.#stats.dropped++;
+      return;
+    }
+    this.#stats.replied++;
+    replies.post([routingId, EMPTY, this.#encode(response)]);
+  }
+
+  /** JSON text of a response; a result JSON cannot carry (BigInt, a cycle) becomes INTERNAL for its id. */
+  #encode(response: JSONRPCResponse | JSONRPCResponse[]): string {
+    try {
+      return JSON.stringify(response);
+    } catch {
+      const one = (r: JSONRPCResponse): string => {
+        try {
+          return JSON.stringify(r);
+        } catch (error) {
+          this.#logger.error({ err: error, id: r.id }, 'result is not JSON-serialisable; answered INTERNAL');
+          this.#stats.errors++;
+          return JSON.stringify(errorResponse(r.id, new WriteError('INTERNAL', 'Internal error', { method: null })));
+        }
+      };
+      return Array.isArray(response) ? `[${response.map(one).join(',')}]` : one(response);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Serialises sends on one ZeroMQ socket: zeromq.js allows only one `send()` in
+ * progress per socket (a second one rejects with EBUSY while the first waits).
+ */
+import type { Logger } from 'pino';
+
+/** The one method of a zeromq.js socket the queue uses. */
+export interface SendableSocket {
+  send(message: Buffer[] | string[] | Array<Buffer | string>): Promise<void>;
+}
+
+interface Entry {
+  readonly frames: Array<Buffer | string>;
+  readonly resolve: (() => void) | undefined;
+  readonly reject: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * A FIFO of outgoing messages drained by one loop. `post` is fire-and-forget (a
+ * failed send is logged and counted); `send` returns a promise for callers that
+ * need to know.
+ */
+export class SendQueue {
+  readonly #socket: SendableSocket;
+  readonly #logger: Logger;
+  readonly #onFailure: (error: unknown) => void;
+  #queue: Entry[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(socket: SendableSocket, logger: Logger, onFailure: (error: unknown) => void = () => {}) {
+    this.#socket = socket;
+    this.#logger = logger;
+    this.#onFailure = onFailure;
+  }
+
+  /** Messages waiting to be handed to the socket. */
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues `frames`; failures are logged at warn level and reported to `onFailure`. */
+  post(frames: Array<Buffer | string>): void {
+    this.#queue.push({ frames, resolve: undefined, reject: undefined });
+    this.#kick();
+  }
+
+  /** Queues `frames`; resolves once the socket accepted them, rejects if it did not. */
+  send(frames: Array<Buffer | string>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ frames, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** Resolves when everything queued so far has been handed to the socket (or failed). */
+  async drained(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  #kick(): void {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // Swap the whole array per round so that each message costs O(1), not a shift().
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      for (const entry of batch) {
+        try {
+          await this.#socket.send(entry.frames);
+          entry.resolve?.();
+        } catch (error) {
+          if (entry.reject !== undefined) {
+            entry.reject(error);
+          } else {
+            this.#logger.warn({ err: error }, 'send failed; message dropped');
+            this.#onFailure(error);
+          }
+        }
+      }
+    }
+  }
+}
