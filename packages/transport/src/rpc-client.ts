@@ -165,7 +165,8 @@ export class RpcClient {
    * `WriteError`: the server's error (rebuilt with `WriteError.fromJsonRpc`, using
    * the write name of a `db.write` call), TIMEOUT or UNREACHABLE at the deadline,
    * UNREACHABLE when the client is closed, INVALID_PARAMS when params cannot be
-   * serialised.
+   * serialised. `params` null or undefined is sent as no `params` member (JSON-RPC
+   * allows only an object or an array there); the handler then sees undefined.
    */
   call<R = unknown>(method: string, params: unknown, options: CallOptions = {}): Promise<R> {
     const writeName = writeNameOf(method, params);
@@ -179,7 +180,8 @@ export class RpcClient {
     const id = this.#nextId++;
     let json: string;
     try {
-      json = JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
+      // JSON-RPC allows only structured params: null/undefined are sent as no params.
+      json = JSON.stringify(params == null ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
     } catch (error) {
       return Promise.reject(new WriteError('INVALID_PARAMS', 'params are not JSON-serialisable', { method: writeName, cause: error }));
     }
