@@ -2,6 +2,7 @@
  * The primary's side of the wire: a ROUTER socket answering JSON-RPC 2.0 requests
  * and a PUB socket for events.
  */
+import { performance } from 'node:perf_hooks';
 import { Publisher, Router } from 'zeromq';
 import type { Logger } from 'pino';
 import { WriteError, isWriteError } from '@scribe/protocol';
@@ -74,6 +75,14 @@ type State = 'new' | 'binding' | 'bound' | 'closing' | 'closed';
 type Outcome = JSONRPCResponse | null;
 
 const EMPTY = Buffer.alloc(0);
+const IPC_PROBE_ATTEMPTS = 5;
+/**
+ * How long close() keeps the ROUTER open after the last reply was queued. A DEALER
+ * with `immediate` set discards replies it has received but not yet read when the
+ * connection drops, so closing the instant a reply leaves can lose it.
+ */
+const REPLY_FLUSH_MS = 100;
+const IPC_PROBE_INTERVAL_MS = 50;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
@@ -110,7 +119,12 @@ export class RpcServer {
   #loop: Promise<void> | undefined;
   #binding: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Handler calls in flight (the `maxConcurrentRequests` bound). */
   #inFlight = 0;
+  /** performance.now() of the last reply queued. */
+  #lastReplyAt = Number.NEGATIVE_INFINITY;
+  /** Messages whose answer is not yet queued for sending (what `close()` waits for). */
+  #unanswered = 0;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: RpcServerOptions) {
@@ -190,7 +204,7 @@ export class RpcServer {
   }
 
   async #bindOne(socket: Router | Publisher, name: 'ROUTER' | 'PUB', endpoint: string): Promise<void> {
-    if (await isIpcEndpointLive(endpoint)) {
+    if (await this.#ipcStaysLive(endpoint)) {
       throw new BindError(name, endpoint, 'EADDRINUSE', 'address already in use (another process is listening on this ipc socket)');
     }
     try {
@@ -199,6 +213,19 @@ export class RpcServer {
       const reason = error instanceof Error ? error.message : String(error);
       throw new BindError(name, endpoint, errnoOf(error), reason, error);
     }
+  }
+
+  /**
+   * True when an ipc endpoint keeps accepting connections over a short window: a
+   * socket closed a moment ago (by this process) is torn down asynchronously by
+   * libzmq and may still accept for a few milliseconds.
+   */
+  async #ipcStaysLive(endpoint: string): Promise<boolean> {
+    for (let attempt = 0; attempt < IPC_PROBE_ATTEMPTS; attempt++) {
+      if (!(await isIpcEndpointLive(endpoint))) return false;
+      await new Promise<void>((resolve) => setTimeout(resolve, IPC_PROBE_INTERVAL_MS));
+    }
+    return true;
   }
 
   /**
@@ -237,6 +264,8 @@ export class RpcServer {
     this.#state = 'closing';
     await this.#withinGrace(this.#whenIdle());
     await this.#withinGrace(Promise.all([this.#replies?.drained(), this.#events?.drained()]));
+    const sinceReply = performance.now() - this.#lastReplyAt;
+    if (sinceReply < REPLY_FLUSH_MS) await this.#withinGrace(new Promise((resolve) => setTimeout(resolve, REPLY_FLUSH_MS - sinceReply)));
     this.#state = 'closed';
     router.close();
     pub.close();
@@ -254,7 +283,7 @@ export class RpcServer {
   }
 
   #whenIdle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
+    if (this.#unanswered === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -289,7 +318,7 @@ export class RpcServer {
     const value = decoded.value;
     if (!Array.isArray(value)) {
       const outcome = this.#handleEntry(value, peer);
-      if (isPromiseLike(outcome)) outcome.then((response) => this.#reply(routingId, response));
+      if (isPromiseLike(outcome)) this.#answerLater(outcome, (response) => this.#reply(routingId, response));
       else this.#reply(routingId, outcome);
       return;
     }
@@ -304,10 +333,23 @@ export class RpcServer {
     }
     const outcomes = value.map((entry) => this.#handleEntry(entry, peer));
     if (outcomes.some(isPromiseLike)) {
-      void Promise.all(outcomes).then((settled) => this.#replyBatch(routingId, settled));
+      this.#answerLater(Promise.all(outcomes), (settled) => this.#replyBatch(routingId, settled));
     } else {
       this.#replyBatch(routingId, outcomes as Outcome[]);
     }
+  }
+
+  /** Runs `answer` when `outcome` settles (it never rejects), counting it as unanswered until then. */
+  #answerLater<T>(outcome: Promise<T>, answer: (value: T) => void): void {
+    this.#unanswered++;
+    void outcome.then(answer).finally(() => {
+      this.#unanswered--;
+      if (this.#unanswered === 0 && this.#idleWaiters.length > 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    });
   }
 
   /** Answers one request object; never rejects. */
@@ -356,11 +398,6 @@ export class RpcServer {
 
   #settled(): void {
     this.#inFlight--;
-    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const wake of waiters) wake();
-    }
   }
 
   #handlerFailed(id: JSONRPCID | undefined, method: string, peer: string, error: unknown): Outcome {
@@ -390,6 +427,7 @@ export class RpcServer {
       return;
     }
     this.#stats.replied++;
+    this.#lastReplyAt = performance.now();
     replies.post([routingId, EMPTY, this.#encode(response)]);
   }
 

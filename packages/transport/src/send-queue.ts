@@ -60,6 +60,9 @@ export class SendQueue {
   #kick(): void {
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = undefined;
+      // An entry queued after the loop's last check but before this callback ran
+      // would otherwise wait for the next post.
+      if (this.#queue.length > 0) this.#kick();
     });
   }
 
