@@ -118,6 +118,9 @@ export class RpcClient {
       immediate: true,
       linger: 0,
       sendTimeout: SEND_RETRY_MS,
+      // Replies are bounded by the calls this client made; never let ZeroMQ's
+      // default of 1000 push back on (and so drop at) the server's ROUTER.
+      receiveHighWaterMark: 0,
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
     });

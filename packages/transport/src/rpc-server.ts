@@ -76,6 +76,8 @@ type Outcome = JSONRPCResponse | null;
 
 const EMPTY = Buffer.alloc(0);
 const IPC_PROBE_ATTEMPTS = 5;
+/** Replies queued per peer before further replies to it are dropped (and counted). */
+const REPLY_HIGH_WATER_MARK = 100_000;
 /**
  * How long close() keeps the ROUTER open after the last reply was queued. A DEALER
  * with `immediate` set discards replies it has received but not yet read when the
@@ -180,6 +182,14 @@ export class RpcServer {
     // Replies get a short linger so that answers queued just before close still leave.
     const router = new Router({
       linger: this.#closeGraceMs,
+      // A plain ROUTER silently drops replies to a peer whose queue is full (libzmq's
+      // default is 1000 messages, which one busy client reaches easily). Mandatory
+      // routing makes that an EAGAIN (or EHOSTUNREACH for a peer that left), which
+      // the send queue logs and counts in `stats.dropped`; sendTimeout 0 keeps one
+      // slow client from stalling the replies to everybody else.
+      mandatory: true,
+      sendTimeout: 0,
+      sendHighWaterMark: REPLY_HIGH_WATER_MARK,
       // A backstop far above the JSON limit: messages between the two get an error
       // reply; beyond it libzmq drops the connection before we allocate the message.
       maxMessageSize: Math.min(this.#limits.maxMessageBytes * 2 + 65_536, 2 ** 31 - 1),

@@ -64,6 +64,14 @@ describe('RpcServer and RpcClient: calls', () => {
     expect(results.map((r) => r.n)).toEqual(Array.from({ length: 1000 }, (_, n) => n));
   });
 
+  it('answers 5000 calls in flight at once, past ZeroMQ default high-water marks, dropping none', async () => {
+    const server = await startServer();
+    const client = clientFor(server, 20_000);
+    const results = await Promise.all(Array.from({ length: 5000 }, (_, n) => client.call<[number]>('echo', [n])));
+    expect(results.every(([n], i) => n === i)).toBe(true);
+    expect(server.stats).toMatchObject({ received: 5000, replied: 5000, dropped: 0, errors: 0 });
+  });
+
   it('answers a REQ socket, which adds the empty delimiter itself', async () => {
     const server = await startServer();
     const req = new Request({ linger: 0, receiveTimeout: 5000 });
