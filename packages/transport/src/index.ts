@@ -5,13 +5,8 @@
  * {@link RpcClient} (DEALER) and an {@link EventSubscriber} (SUB). The only package
  * that imports zeromq.
  */
-export {
-  RpcServer,
-  type RpcServerOptions,
-  type RpcHandler,
-  type RpcContext,
-  type RpcServerStats,
-} from './rpc-server.js';
+export { RpcServer, type RpcServerOptions, type RpcServerStats } from './rpc-server.js';
+export { type RpcHandler, type RpcContext } from './request-dispatcher.js';
 export { RpcClient, type RpcClientOptions, type CallOptions } from './rpc-client.js';
 export { EventSubscriber, type EventSubscriberOptions, type EventListener } from './event-subscriber.js';
 export { BindError } from './bind-error.js';

@@ -5,16 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { Publisher, Router } from 'zeromq';
 import type { Logger } from 'pino';
-import { WriteError, isWriteError } from '@scribe/protocol';
 import { BindError } from './bind-error.js';
 import { isIpcEndpointLive } from './endpoint.js';
-import {
-  checkRequest,
-  errorResponse,
-  successResponse,
-  type JSONRPCID,
-  type JSONRPCResponse,
-} from './json-rpc-message.js';
+import { errorResponse } from './json-rpc-message.js';
 import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_MAX_BATCH_LENGTH,
@@ -23,6 +16,7 @@ import {
 } from './limits.js';
 import { silentLogger } from './logger.js';
 import { decodeRequestFrames, type FrameLimits } from './request-frames.js';
+import { RequestDispatcher, isPromiseLike, type Reply, type RpcHandler } from './request-dispatcher.js';
 import { SendQueue } from './send-queue.js';
 import { endpointOption, integerOption } from './validate-options.js';
 
@@ -46,19 +40,6 @@ export interface RpcServerOptions {
   closeGraceMs?: number;
 }
 
-/** What a handler learns about the caller. */
-export interface RpcContext {
-  /** The caller's ZeroMQ routing id, hex. Stable for one client connection. */
-  peer: string;
-}
-
-/**
- * Serves one JSON-RPC method. The result must be JSON-serialisable. Throw a
- * `WriteError` to answer with its code; anything else thrown becomes INTERNAL with
- * a generic message (the real error is logged, never sent).
- */
-export type RpcHandler = (params: unknown, context: RpcContext) => unknown | Promise<unknown>;
-
 /** Counters of {@link RpcServer}; a snapshot, read through {@link RpcServer.stats}. */
 export interface RpcServerStats {
   /** ZeroMQ messages received on the ROUTER (a batch counts once). */
@@ -72,7 +53,6 @@ export interface RpcServerStats {
 }
 
 type State = 'new' | 'binding' | 'bound' | 'closing' | 'closed';
-type Outcome = JSONRPCResponse | null;
 
 const EMPTY = Buffer.alloc(0);
 const IPC_PROBE_ATTEMPTS = 5;
@@ -85,10 +65,6 @@ const REPLY_HIGH_WATER_MARK = 100_000;
  */
 const REPLY_FLUSH_MS = 100;
 const IPC_PROBE_INTERVAL_MS = 50;
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
 
 function errnoOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -108,10 +84,8 @@ export class RpcServer {
   readonly #pubEndpoint: string;
   readonly #logger: Logger;
   readonly #limits: FrameLimits;
-  readonly #maxBatchLength: number;
-  readonly #maxConcurrent: number;
   readonly #closeGraceMs: number;
-  readonly #methods = new Map<string, RpcHandler>();
+  readonly #dispatcher: RequestDispatcher;
   readonly #stats: RpcServerStats = { received: 0, replied: 0, dropped: 0, errors: 0 };
   #state: State = 'new';
   #router: Router | undefined;
@@ -121,8 +95,6 @@ export class RpcServer {
   #loop: Promise<void> | undefined;
   #binding: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  /** Handler calls in flight (the `maxConcurrentRequests` bound). */
-  #inFlight = 0;
   /** performance.now() of the last reply queued. */
   #lastReplyAt = Number.NEGATIVE_INFINITY;
   /** Messages whose answer is not yet queued for sending (what `close()` waits for). */
@@ -137,16 +109,21 @@ export class RpcServer {
       maxMessageBytes: integerOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
       maxJsonDepth: integerOption('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH, 1),
     });
-    this.#maxBatchLength = integerOption('maxBatchLength', options.maxBatchLength, DEFAULT_MAX_BATCH_LENGTH, 1);
-    this.#maxConcurrent = integerOption('maxConcurrentRequests', options.maxConcurrentRequests, Number.POSITIVE_INFINITY, 1);
     this.#closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS, 0);
+    this.#dispatcher = new RequestDispatcher({
+      logger: this.#logger,
+      maxBatchLength: integerOption('maxBatchLength', options.maxBatchLength, DEFAULT_MAX_BATCH_LENGTH, 1),
+      maxConcurrent: integerOption('maxConcurrentRequests', options.maxConcurrentRequests, Number.POSITIVE_INFINITY, 1),
+      counters: this.#stats,
+      accepting: () => this.#state === 'bound',
+    });
   }
 
   /** Registers `handler` for the JSON-RPC method `name` (replacing any earlier one). */
   addMethod(name: string, handler: RpcHandler): this {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('Expected a non-empty method name');
     if (typeof handler !== 'function') throw new TypeError(`Expected the handler of '${name}' to be a function`);
-    this.#methods.set(name, handler);
+    this.#dispatcher.addMethod(name, handler);
     return this;
   }
 
@@ -325,28 +302,9 @@ export class RpcServer {
       this.#reply(routingId, errorResponse(null, decoded.error));
       return;
     }
-    const value = decoded.value;
-    if (!Array.isArray(value)) {
-      const outcome = this.#handleEntry(value, peer);
-      if (isPromiseLike(outcome)) this.#answerLater(outcome, (response) => this.#reply(routingId, response));
-      else this.#reply(routingId, outcome);
-      return;
-    }
-    if (value.length === 0 || value.length > this.#maxBatchLength) {
-      const message =
-        value.length === 0
-          ? 'Expected a non-empty batch'
-          : `Batch of ${value.length} requests exceeds the limit of ${this.#maxBatchLength}`;
-      this.#stats.errors++;
-      this.#reply(routingId, errorResponse(null, new WriteError('INVALID_REQUEST', message, { method: null })));
-      return;
-    }
-    const outcomes = value.map((entry) => this.#handleEntry(entry, peer));
-    if (outcomes.some(isPromiseLike)) {
-      this.#answerLater(Promise.all(outcomes), (settled) => this.#replyBatch(routingId, settled));
-    } else {
-      this.#replyBatch(routingId, outcomes as Outcome[]);
-    }
+    const reply = this.#dispatcher.dispatch(decoded.value, peer);
+    if (isPromiseLike(reply)) this.#answerLater(reply, (response) => this.#reply(routingId, response));
+    else this.#reply(routingId, reply);
   }
 
   /** Runs `answer` when `outcome` settles (it never rejects), counting it as unanswered until then. */
@@ -362,74 +320,7 @@ export class RpcServer {
     });
   }
 
-  /** Answers one request object; never rejects. */
-  #handleEntry(entry: unknown, peer: string): Outcome | Promise<Outcome> {
-    const checked = checkRequest(entry);
-    if (!checked.ok) {
-      this.#stats.errors++;
-      return errorResponse(checked.id, checked.error);
-    }
-    const { id, method, params } = checked;
-    const handler = this.#methods.get(method);
-    if (handler === undefined) {
-      const shown = method.length > 100 ? `${method.slice(0, 100)}…` : method;
-      return this.#fail(id, new WriteError('METHOD_NOT_FOUND', `Unknown JSON-RPC method "${shown}"`, { method: null }));
-    }
-    if (this.#state !== 'bound') {
-      return this.#fail(id, new WriteError('SHUTTING_DOWN', 'The server is shutting down', { method: null }));
-    }
-    if (this.#inFlight >= this.#maxConcurrent) {
-      if (id === undefined) this.#stats.dropped++;
-      return this.#fail(id, new WriteError('OVERLOADED', `More than ${this.#maxConcurrent} requests in flight`, { method: null }));
-    }
-    this.#inFlight++;
-    let result: unknown;
-    try {
-      result = handler(params, { peer });
-    } catch (error) {
-      this.#settled();
-      return this.#handlerFailed(id, method, peer, error);
-    }
-    if (!isPromiseLike(result)) {
-      this.#settled();
-      return id === undefined ? null : successResponse(id, result);
-    }
-    return Promise.resolve(result).then(
-      (value) => {
-        this.#settled();
-        return id === undefined ? null : successResponse(id, value);
-      },
-      (error: unknown) => {
-        this.#settled();
-        return this.#handlerFailed(id, method, peer, error);
-      },
-    );
-  }
-
-  #settled(): void {
-    this.#inFlight--;
-  }
-
-  #handlerFailed(id: JSONRPCID | undefined, method: string, peer: string, error: unknown): Outcome {
-    if (isWriteError(error)) return this.#fail(id, error);
-    // The real error may hold a driver message, a path or a stack: log it, send a generic one.
-    this.#logger.error({ err: error, method, peer }, 'handler threw a non-WriteError; answered INTERNAL');
-    return this.#fail(id, new WriteError('INTERNAL', 'Internal error', { method: null }));
-  }
-
-  /** An error answer, or nothing for a notification (JSON-RPC never answers those). */
-  #fail(id: JSONRPCID | undefined, error: WriteError): Outcome {
-    if (id === undefined) return null;
-    this.#stats.errors++;
-    return errorResponse(id, error);
-  }
-
-  #replyBatch(routingId: Buffer, outcomes: Outcome[]): void {
-    const responses = outcomes.filter((r): r is JSONRPCResponse => r !== null);
-    if (responses.length > 0) this.#reply(routingId, responses);
-  }
-
-  #reply(routingId: Buffer, response: JSONRPCResponse | JSONRPCResponse[] | null): void {
+  #reply(routingId: Buffer, response: Reply): void {
     if (response === null) return;
     const replies = this.#replies;
     if (replies === undefined || this.#state === 'closed') {
@@ -438,24 +329,6 @@ export class RpcServer {
     }
     this.#stats.replied++;
     this.#lastReplyAt = performance.now();
-    replies.post([routingId, EMPTY, this.#encode(response)]);
-  }
-
-  /** JSON text of a response; a result JSON cannot carry (BigInt, a cycle) becomes INTERNAL for its id. */
-  #encode(response: JSONRPCResponse | JSONRPCResponse[]): string {
-    try {
-      return JSON.stringify(response);
-    } catch {
-      const one = (r: JSONRPCResponse): string => {
-        try {
-          return JSON.stringify(r);
-        } catch (error) {
-          this.#logger.error({ err: error, id: r.id }, 'result is not JSON-serialisable; answered INTERNAL');
-          this.#stats.errors++;
-          return JSON.stringify(errorResponse(r.id, new WriteError('INTERNAL', 'Internal error', { method: null })));
-        }
-      };
-      return Array.isArray(response) ? `[${response.map(one).join(',')}]` : one(response);
-    }
+    replies.post([routingId, EMPTY, this.#dispatcher.encode(response)]);
   }
 }
