@@ -8,9 +8,14 @@ import { performance } from 'node:perf_hooks';
 /** Default slot width; a deadline fires at most this much late (plus event-loop lag). */
 export const DEFAULT_TICK_MS = 10;
 
+/** Ticks an empty wheel keeps its interval (unreferenced) before stopping it. */
+const IDLE_TICKS = 100;
+
 /**
  * Calls `onExpire(key)` once each key's deadline has passed, never early. The
- * interval runs only while deadlines are registered.
+ * interval keeps the process alive only while deadlines are registered, and is
+ * stopped after {@link IDLE_TICKS} empty ticks, so that one call at a time does not
+ * create and clear an interval per call.
  */
 export class DeadlineTimer<K> {
   readonly #tickMs: number;
@@ -19,6 +24,7 @@ export class DeadlineTimer<K> {
   #size = 0;
   #lastTick: number;
   #interval: ReturnType<typeof setInterval> | undefined;
+  #idleTicks = 0;
 
   constructor(onExpire: (key: K) => void, tickMs: number = DEFAULT_TICK_MS) {
     this.#onExpire = onExpire;
@@ -28,6 +34,7 @@ export class DeadlineTimer<K> {
 
   /** Registers `key` to expire `delayMs` from now; returns the slot to pass to {@link remove}. */
   add(key: K, delayMs: number): number {
+    if (this.#interval === undefined) this.#lastTick = this.#currentTick();
     const slot = Math.max(Math.ceil((performance.now() + delayMs) / this.#tickMs), this.#lastTick + 1);
     let keys = this.#slots.get(slot);
     if (keys === undefined) {
@@ -37,9 +44,11 @@ export class DeadlineTimer<K> {
     keys.add(key);
     this.#size++;
     if (this.#interval === undefined) {
-      this.#lastTick = Math.min(this.#lastTick, slot - 1);
       this.#interval = setInterval(() => this.#tick(), this.#tickMs);
+    } else if (this.#size === 1) {
+      this.#interval.ref();
     }
+    this.#idleTicks = 0;
     return slot;
   }
 
@@ -49,7 +58,7 @@ export class DeadlineTimer<K> {
     if (keys === undefined || !keys.delete(key)) return;
     if (keys.size === 0) this.#slots.delete(slot);
     this.#size--;
-    if (this.#size === 0) this.#stop();
+    if (this.#size === 0) this.#interval?.unref();
   }
 
   /** Forgets every deadline and stops the interval. */
@@ -66,11 +75,15 @@ export class DeadlineTimer<K> {
   #stop(): void {
     if (this.#interval !== undefined) clearInterval(this.#interval);
     this.#interval = undefined;
-    this.#lastTick = this.#currentTick();
   }
 
   #tick(): void {
     const now = this.#currentTick();
+    if (this.#size === 0) {
+      this.#lastTick = now;
+      if (++this.#idleTicks >= IDLE_TICKS) this.#stop();
+      return;
+    }
     const due: Array<Set<K>> = [];
     if (now - this.#lastTick > this.#slots.size) {
       // A long stall: walking the registered slots is cheaper than walking every tick.
@@ -94,6 +107,6 @@ export class DeadlineTimer<K> {
       this.#size -= keys.size;
       for (const key of keys) this.#onExpire(key);
     }
-    if (this.#size === 0) this.#stop();
+    if (this.#size === 0) this.#interval?.unref();
   }
 }

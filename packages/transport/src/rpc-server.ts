@@ -93,6 +93,8 @@ export class RpcServer {
   #replies: SendQueue | undefined;
   #events: SendQueue | undefined;
   #loop: Promise<void> | undefined;
+  #boundRouterEndpoint: string | undefined;
+  #boundPubEndpoint: string | undefined;
   #binding: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** performance.now() of the last reply queued. */
@@ -134,12 +136,12 @@ export class RpcServer {
 
   /** The ROUTER's endpoint: once bound, the resolved one (a `tcp://host:*` shows its port). */
   get routerEndpoint(): string {
-    return this.#router?.lastEndpoint ?? this.#routerEndpoint;
+    return this.#boundRouterEndpoint ?? this.#routerEndpoint;
   }
 
   /** The PUB socket's endpoint: once bound, the resolved one. */
   get pubEndpoint(): string {
-    return this.#pub?.lastEndpoint ?? this.#pubEndpoint;
+    return this.#boundPubEndpoint ?? this.#pubEndpoint;
   }
 
   /**
@@ -183,11 +185,14 @@ export class RpcServer {
     }
     this.#router = router;
     this.#pub = pub;
+    // Read once while the sockets are open: options of a closed socket cannot be read.
+    this.#boundRouterEndpoint = router.lastEndpoint ?? this.#routerEndpoint;
+    this.#boundPubEndpoint = pub.lastEndpoint ?? this.#pubEndpoint;
     this.#replies = new SendQueue(router, this.#logger, () => this.#stats.dropped++);
     this.#events = new SendQueue(pub, this.#logger);
     this.#state = 'bound';
     this.#loop = this.#receiveLoop(router);
-    this.#logger.info({ router: router.lastEndpoint, pub: pub.lastEndpoint }, 'rpc server bound');
+    this.#logger.info({ router: this.#boundRouterEndpoint, pub: this.#boundPubEndpoint }, 'rpc server bound');
   }
 
   async #bindOne(socket: Router | Publisher, name: 'ROUTER' | 'PUB', endpoint: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Router } from 'zeromq';
+import { createServer, type AddressInfo } from 'node:net';
 import { RPC_METHODS, WriteError } from '@scribe/protocol';
 import { RpcClient, RpcServer } from '@scribe/transport';
 import { capturingLogger, ipcEndpoints, waitFor } from './helpers.js';
@@ -56,6 +56,22 @@ describe('RpcClient: TIMEOUT', () => {
     expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true, method: 'CreateMessage' });
   });
 
+  it('expires each call on its own deadline, whatever the order they were made in', async () => {
+    const eps = endpoints();
+    const server = await serverAt(eps.router, eps.pub);
+    server.addMethod('hang', () => new Promise(() => {}));
+    const c = client(server.routerEndpoint);
+    const order: string[] = [];
+    const track = (name: string, timeoutMs: number) =>
+      c.call('hang', { name }, { timeoutMs }).catch((e: unknown) => {
+        order.push(`${name}:${(e as WriteError).code}`);
+      });
+    await Promise.all([track('slow', 600), track('fast', 150), track('middle', 350)]);
+    expect(order).toEqual(['fast:TIMEOUT', 'middle:TIMEOUT', 'slow:TIMEOUT']);
+    // The wheel restarts cleanly after it went idle.
+    await expect(c.call('hang', {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
   it('ignores a late reply to a timed-out call and keeps working', async () => {
     const eps = endpoints();
     const { logger, records } = capturingLogger();
@@ -82,10 +98,16 @@ describe('RpcClient: UNREACHABLE', () => {
   });
 
   it('rejects UNREACHABLE within the timeout when nobody listens on the tcp port', async () => {
-    const probe = new Router();
-    await probe.bind('tcp://127.0.0.1:*');
-    const endpoint = probe.lastEndpoint!;
-    probe.close();
+    // A port the OS just handed out and took back (node's close completes before its
+    // callback, unlike a ZeroMQ socket's, which libzmq tears down in the background).
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(`tcp://127.0.0.1:${port}`));
+      });
+    });
     const c = client(endpoint);
     const { error } = await settleWithin(c.call('who', null, { timeoutMs: 300 }), 300 + SLACK_MS);
     expect(error).toMatchObject({ code: 'UNREACHABLE', retryable: true });

@@ -72,6 +72,17 @@ describe('RpcServer and RpcClient: calls', () => {
     expect(server.stats).toMatchObject({ received: 5000, replied: 5000, dropped: 0, errors: 0 });
   });
 
+  it('tells handlers the caller as a stable hex routing id per client', async () => {
+    const server = await startServer();
+    server.addMethod('whoami', (_params, { peer }) => peer);
+    const a = clientFor(server);
+    const b = clientFor(server);
+    const [a1, a2, b1] = await Promise.all([a.call<string>('whoami', null), a.call<string>('whoami', null), b.call<string>('whoami', null)]);
+    expect(a1).toMatch(/^[0-9a-f]+$/);
+    expect(a2).toBe(a1);
+    expect(b1).not.toBe(a1);
+  });
+
   it('answers a REQ socket, which adds the empty delimiter itself', async () => {
     const server = await startServer();
     const req = new Request({ linger: 0, receiveTimeout: 5000 });
