@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcServer } from '@scribe/transport';
+import { DEFAULT_MAX_MESSAGE_BYTES, RpcServer } from '@scribe/transport';
 import { ipcEndpoints, rawDealer } from './helpers.js';
 
 // One server for the file; each case uses its own raw DEALER and ends with a good
@@ -170,3 +170,31 @@ describe('RpcServer hardening: JSON that is not a request', () => {
     expect(server.stats.received).toBeGreaterThanOrEqual(server.stats.replied);
   });
 });
+
+describe('RpcServer hardening: default limits', () => {
+  it('refuses a message one byte over the default 1 MiB with INVALID_REQUEST, and answers one at the limit', async () => {
+    const defaults = ipcEndpoints();
+    const plain = new RpcServer({ routerEndpoint: defaults.router, pubEndpoint: defaults.pub });
+    plain.addMethod('size', (params) => (params as string[])[0]!.length);
+    await plain.bind();
+    const dealer = await rawDealer(plain.routerEndpoint);
+    try {
+      const frame = (total: number): string => {
+        const head = '{"jsonrpc":"2.0","id":1,"method":"size","params":["';
+        const tail = '"]}';
+        return head + 'x'.repeat(total - head.length - tail.length) + tail;
+      };
+      await dealer.send(['', frame(DEFAULT_MAX_MESSAGE_BYTES + 1)]);
+      expect((await dealer.next()).body).toEqual(
+        INVALID(`Message of ${DEFAULT_MAX_MESSAGE_BYTES + 1} bytes exceeds the limit of ${DEFAULT_MAX_MESSAGE_BYTES} bytes`),
+      );
+      await dealer.send(['', frame(DEFAULT_MAX_MESSAGE_BYTES)]);
+      expect((await dealer.next()).body).toMatchObject({ id: 1, result: expect.any(Number) as unknown });
+    } finally {
+      dealer.close();
+      await plain.close();
+      defaults.cleanup();
+    }
+  });
+});
+
