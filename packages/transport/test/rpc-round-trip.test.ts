@@ -72,6 +72,18 @@ describe('RpcServer and RpcClient: calls', () => {
     expect(server.stats).toMatchObject({ received: 5000, replied: 5000, dropped: 0, errors: 0 });
   });
 
+  it('logs nothing per request at info level or above on either side', async () => {
+    const serverLog = capturingLogger();
+    const clientLog = capturingLogger();
+    const server = await startServer({ logger: serverLog.logger });
+    const client = new RpcClient({ endpoint: server.routerEndpoint, logger: clientLog.logger });
+    cleanups.push(() => client.close());
+    await Promise.all(Array.from({ length: 200 }, (_, n) => client.call('echo', [n])));
+    const loud = (records: Array<Record<string, unknown>>) => records.filter((r) => (r.level as number) >= 30).map((r) => r.msg);
+    expect(loud(serverLog.records)).toEqual(['rpc server bound']);
+    expect(loud(clientLog.records)).toEqual([]);
+  });
+
   it('tells handlers the caller as a stable hex routing id per client', async () => {
     const server = await startServer();
     server.addMethod('whoami', (_params, { peer }) => peer);
