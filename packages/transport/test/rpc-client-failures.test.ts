@@ -164,6 +164,27 @@ describe('RpcClient: reconnect and close', () => {
     await expect(pending).resolves.toBe('B');
   });
 
+  it('ends a call sent to a primary that then goes away in TIMEOUT; the retry reaches the new primary', async () => {
+    const a = endpoints();
+    const b = endpoints();
+    const serverA = new RpcServer({ routerEndpoint: a.router, pubEndpoint: a.pub, closeGraceMs: 0 });
+    let received = false;
+    serverA.addMethod('write', () => {
+      received = true;
+      return new Promise(() => {});
+    });
+    await serverA.bind();
+    const serverB = await serverAt(b.router, b.pub, 'B');
+    serverB.addMethod('write', () => 'applied by B');
+    const c = client(serverA.routerEndpoint);
+    const first = c.call('write', { request_id: 'r-1' }, { timeoutMs: 400 });
+    await waitFor(() => received, 5000, 'A received the write');
+    await serverA.close();
+    await expect(first).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
+    c.reconnect(serverB.routerEndpoint);
+    await expect(c.call('write', { request_id: 'r-1' })).resolves.toBe('applied by B');
+  });
+
   it('rejects calls in flight with UNREACHABLE "client closed", and later calls too; close is idempotent', async () => {
     const eps = endpoints();
     const server = await serverAt(eps.router, eps.pub);
