@@ -1,1 +1,55 @@
-export {};
+/**
+ * @packageDocumentation
+ * scribe's SQLite store: schema and migrations, the write registry (each write
+ * defined once), the batch executor the coordinator drives, the typed Querier, and
+ * the primary lock. The only package that imports better-sqlite3.
+ */
+export {
+  Store,
+  DEFAULT_REQUEST_RETENTION,
+  DEFAULT_CHANGE_RETENTION,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type StoreOptions,
+  type Synchronous,
+  type BatchItem,
+  type BatchItemOutcome,
+  type BatchResult,
+  type StoredChange,
+  type RequestRecord,
+} from './store.js';
+export { StoreReads } from './store-reads.js';
+export {
+  WriteRegistry,
+  defineWrite,
+  paramsError,
+  type WriteContext,
+  type WriteDefinition,
+} from './write-registry.js';
+export { createDefaultRegistry, AGENT_WRITES, type DefaultRegistryOptions } from './default-registry.js';
+export { BUILTIN_MIGRATIONS, SCHEMA_VERSION } from './builtin-migrations.js';
+export { FIRST_APPLICATION_MIGRATION, type Migration } from './migrations.js';
+export { mapDriverError, sqliteCode } from './driver-errors.js';
+export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+export type {
+  Project,
+  Session,
+  Message,
+  FileRecord,
+  Skill,
+  PromptTemplate,
+  SessionScore,
+  DeleteResult,
+} from './entities.js';
+export type { ExecResult } from './writes/raw-sql-writes.js';
+export {
+  createQuerier,
+  directWriteFn,
+  QUERIER_WRITES,
+  type Querier,
+  type QuerierOptions,
+  type WriteFn,
+  type WriteOptions,
+  type WriteParams,
+  type SqlStatement,
+} from './querier.js';
+export { PrimaryLock, type PrimaryLockOptions } from './primary-lock.js';

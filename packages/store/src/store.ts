@@ -1,0 +1,409 @@
+import Database from 'better-sqlite3';
+import { pino, type Logger } from 'pino';
+import { WriteError, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
+import { BUILTIN_MIGRATIONS } from './builtin-migrations.js';
+import { createDefaultRegistry } from './default-registry.js';
+import { mapDriverError } from './driver-errors.js';
+import { appliedVersions, applyMigrations, checkNotNewer, validateMigrations, type Migration } from './migrations.js';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+import { StoreReads } from './store-reads.js';
+import { rfc3339 } from './time.js';
+import type { WriteContext, WriteRegistry } from './write-registry.js';
+
+/** Default number of request records kept for idempotency. */
+export const DEFAULT_REQUEST_RETENTION = 100_000;
+/** Default number of change events kept in the change log. */
+export const DEFAULT_CHANGE_RETENTION = 100_000;
+/** Default busy timeout of the store's connection. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** SQLite `synchronous` levels. */
+export type Synchronous = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+/** Everything {@link Store.open} takes. */
+export interface StoreOptions {
+  /** The database file. */
+  path: string;
+  /** Open read-only (secondaries). The file must exist; writes throw NOT_PRIMARY. */
+  readonly?: boolean;
+  /** Default FULL: an acknowledged write survives power loss. NORMAL survives a process crash only. */
+  synchronous?: Synchronous;
+  /** Default: {@link createDefaultRegistry}(). */
+  registry?: WriteRegistry;
+  /** Application migrations (versions 1000 and up), applied after the built-in ones. */
+  migrations?: readonly Migration[];
+  /** Apply pending migrations on open. Default true for read-write stores. */
+  autoMigrate?: boolean;
+  busyTimeoutMs?: number;
+  /** Request records kept (newest); older ones are pruned. Default {@link DEFAULT_REQUEST_RETENTION}. */
+  requestRetention?: number;
+  /** Change events kept (newest). Default {@link DEFAULT_CHANGE_RETENTION}. */
+  changeRetention?: number;
+  clock?: () => Date;
+  logger?: Logger;
+}
+
+/** One write handed to {@link Store.executeBatch}. */
+export interface BatchItem {
+  meta: WriteMeta;
+  method: string;
+  params: unknown;
+}
+
+/** The outcome of one item; `duplicate` when its request id had already run. */
+export type BatchItemOutcome =
+  | { ok: true; result: unknown; duplicate: boolean }
+  | { ok: false; error: WriteError; duplicate: boolean };
+
+/** A change event with its place in the change log. */
+export interface StoredChange extends ChangeEvent {
+  seq: number;
+}
+
+/** What a batch did: one outcome per item, in order, and the change events committed. */
+export interface BatchResult {
+  outcomes: BatchItemOutcome[];
+  changes: StoredChange[];
+}
+
+/** The idempotency record of a request id. */
+export interface RequestRecord {
+  request_id: string;
+  source_instance_id: string;
+  method: string;
+  ok: boolean;
+  /** The result, or `{code, message, field?}` of the error. */
+  result: unknown;
+  committed_at: string;
+}
+
+/** A connection whose `prepare` returns one cached statement per SQL text. */
+class CachingDatabase implements SqliteDatabase {
+  readonly #db: Database.Database;
+  readonly #cache = new Map<string, Database.Statement>();
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+  prepare(sql: string): SqliteStatement {
+    let s = this.#cache.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      if (this.#cache.size < 1000) this.#cache.set(sql, s);
+    }
+    return s as unknown as SqliteStatement;
+  }
+  exec(sql: string): unknown {
+    return this.#db.exec(sql);
+  }
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
+}
+
+/**
+ * scribe's SQLite store: the schema, the write registry's executor and the reads.
+ * A read-write store belongs to the primary (one per database); read-only stores
+ * are for every node's reads.
+ */
+export class Store {
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly registry: WriteRegistry;
+  /** Synchronous typed reads on this store's connection. */
+  readonly reads: StoreReads;
+  readonly #db: Database.Database;
+  readonly #handlerDb: CachingDatabase;
+  readonly #migrations: Migration[];
+  readonly #clock: () => Date;
+  readonly #log: Logger;
+  readonly #requestRetention: number;
+  readonly #changeRetention: number;
+  #closed = false;
+  #sinceTrim = 0;
+
+  private constructor(db: Database.Database, options: StoreOptions, migrations: Migration[]) {
+    this.#db = db;
+    this.#handlerDb = new CachingDatabase(db);
+    this.path = options.path;
+    this.readonly = options.readonly === true;
+    this.registry = options.registry ?? createDefaultRegistry();
+    this.reads = new StoreReads(db);
+    this.#migrations = migrations;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'store' });
+    this.#requestRetention = options.requestRetention ?? DEFAULT_REQUEST_RETENTION;
+    this.#changeRetention = options.changeRetention ?? DEFAULT_CHANGE_RETENTION;
+  }
+
+  /**
+   * Opens (and for read-write, creates and migrates) the database. Read-write:
+   * WAL, foreign keys on, `synchronous` as asked (FULL by default), busy timeout.
+   * Read-only: the file must exist.
+   */
+  static open(options: StoreOptions): Store {
+    if (typeof options.path !== 'string' || options.path.length === 0) {
+      throw new TypeError(`Expected 'path' to be a database file path, got ${String(options.path)}`);
+    }
+    const sync = options.synchronous ?? 'FULL';
+    if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(sync)) {
+      throw new TypeError(`Expected 'synchronous' to be one of OFF, NORMAL, FULL, EXTRA, got ${String(sync)}`);
+    }
+    for (const [name, v] of [
+      ['requestRetention', options.requestRetention],
+      ['changeRetention', options.changeRetention],
+    ] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+        throw new TypeError(`Expected '${name}' to be an integer from 1 and up, got ${String(v)}`);
+      }
+    }
+    const migrations = validateMigrations(BUILTIN_MIGRATIONS, options.migrations ?? []);
+    let db: Database.Database;
+    try {
+      db = options.readonly
+        ? new Database(options.path, { readonly: true, fileMustExist: true })
+        : new Database(options.path);
+    } catch (e) {
+      throw new Error(`store: open ${options.path}${options.readonly ? ' read-only' : ''}`, { cause: e });
+    }
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('foreign_keys = ON');
+        db.pragma(`synchronous = ${sync}`);
+      }
+      const store = new Store(db, options, migrations);
+      if (options.readonly) {
+        checkNotNewer(appliedVersions(store.#handlerDb), migrations);
+      } else if (options.autoMigrate !== false) {
+        store.migrate();
+      }
+      return store;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** The highest migration version recorded in the file (0 for a new file). */
+  schemaVersion(): number {
+    const v = appliedVersions(this.#handlerDb);
+    return v.length === 0 ? 0 : v[v.length - 1]!;
+  }
+
+  /** Applies pending migrations, each in its own transaction; a second run applies nothing. */
+  migrate(): { applied: number[] } {
+    this.#assertWritable('migrate');
+    const applied = applyMigrations(this.#handlerDb, this.#migrations, () => rfc3339(this.#clock()));
+    if (applied.length > 0) this.#log.info({ applied, path: this.path }, 'migrations applied');
+    return { applied };
+  }
+
+  /**
+   * Runs the items in one transaction, one SAVEPOINT each. An item whose request id
+   * already has a record is answered from it and not executed. An item that fails
+   * rolls back only its own savepoint. Every outcome except a retryable failure is
+   * recorded with its request id in the same transaction, and change events are
+   * appended to the change log. Throws a retryable WriteError, having applied
+   * nothing, when the transaction cannot begin or commit.
+   */
+  executeBatch(items: readonly BatchItem[]): BatchResult {
+    this.#assertWritable(null);
+    const db = this.#handlerDb;
+    const outcomes: BatchItemOutcome[] = [];
+    const changes: StoredChange[] = [];
+    const inBatch = new Map<string, number>();
+    try {
+      db.prepare('BEGIN IMMEDIATE').run();
+    } catch (e) {
+      throw asRetryable(mapDriverError(e, null), 'the transaction could not begin; nothing was applied');
+    }
+    try {
+      const savepoint = db.prepare('SAVEPOINT w');
+      const release = db.prepare('RELEASE w');
+      const rollbackTo = db.prepare('ROLLBACK TO w');
+      const findRecord = db.prepare('SELECT * FROM _scribe_requests WHERE request_id = ?');
+      const insertRecord = db.prepare(
+        'INSERT INTO _scribe_requests (request_id, source_instance_id, method, ok, result, committed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      const insertChange = db.prepare(
+        'INSERT INTO _scribe_changes (entity, key, op, request_id, source_instance_id, at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      for (const item of items) {
+        const rid = item.meta.request_id;
+        const earlier = inBatch.get(rid);
+        if (earlier !== undefined) {
+          outcomes.push({ ...outcomes[earlier]!, duplicate: true });
+          continue;
+        }
+        inBatch.set(rid, outcomes.length);
+        const record = findRecord.get(rid) as RawRecord | undefined;
+        if (record !== undefined) {
+          outcomes.push(recordOutcome(record));
+          continue;
+        }
+        const now = rfc3339(this.#clock());
+        const pending: Array<[string, string, ChangeOp]> = [];
+        const ctx: WriteContext = {
+          db,
+          now,
+          meta: item.meta,
+          change: (entity, key, op) => void pending.push([entity, key, op]),
+        };
+        let outcome: BatchItemOutcome;
+        savepoint.run();
+        try {
+          const definition = this.registry.get(item.method);
+          const params = this.registry.validate(item.method, item.params);
+          const result = definition!.handler(ctx, params);
+          release.run();
+          outcome = { ok: true, result, duplicate: false };
+        } catch (e) {
+          rollbackTo.run();
+          release.run();
+          pending.length = 0;
+          const error = mapDriverError(e, item.method);
+          if (error.code === 'INTERNAL') this.#log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
+          outcome = { ok: false, error, duplicate: false };
+        }
+        if (outcome.ok || !outcome.error.isRetryable()) {
+          const stored = outcome.ok
+            ? JSON.stringify(outcome.result ?? null)
+            : JSON.stringify({ code: outcome.error.code, message: outcome.error.message, field: outcome.error.field });
+          insertRecord.run(rid, item.meta.source_instance_id, item.method, outcome.ok ? 1 : 0, stored, now);
+        }
+        for (const [entity, key, op] of pending) {
+          const info = insertChange.run(entity, key, op, rid, item.meta.source_instance_id, now);
+          changes.push({ seq: Number(info.lastInsertRowid), entity, key, op, request_id: rid, source_instance_id: item.meta.source_instance_id, at: now });
+        }
+        outcomes.push(outcome);
+      }
+      this.#sinceTrim += items.length;
+      if (this.#sinceTrim >= 1000) {
+        this.#sinceTrim = 0;
+        this.#trim();
+      }
+      db.prepare('COMMIT').run();
+    } catch (e) {
+      if (this.#db.inTransaction) {
+        try {
+          this.#db.exec('ROLLBACK');
+        } catch (rollbackError) {
+          this.#log.error({ err: rollbackError }, 'rollback after a failed batch failed');
+        }
+      }
+      this.#log.error({ err: e, size: items.length }, 'batch failed; nothing applied');
+      throw asRetryable(mapDriverError(e, null), 'the transaction failed to commit; nothing was applied');
+    }
+    return { outcomes, changes };
+  }
+
+  /** Runs one write in its own transaction and returns its result or throws its WriteError. */
+  executeWrite(item: BatchItem): unknown {
+    const [outcome] = this.executeBatch([item]).outcomes;
+    if (outcome === undefined) throw new WriteError('INTERNAL', 'no outcome', { method: item.method });
+    if (outcome.ok) return outcome.result;
+    throw outcome.error;
+  }
+
+  /** The record of a request id, if it committed (works on read-only stores). */
+  findRequest(requestId: string): RequestRecord | undefined {
+    const r = this.#handlerDb.prepare('SELECT * FROM _scribe_requests WHERE request_id = ?').get(requestId) as RawRecord | undefined;
+    if (r === undefined) return undefined;
+    return {
+      request_id: r.request_id,
+      source_instance_id: r.source_instance_id,
+      method: r.method,
+      ok: r.ok === 1,
+      result: r.result === null ? null : JSON.parse(r.result),
+      committed_at: r.committed_at,
+    };
+  }
+
+  /** Change events with seq greater than `seq`, oldest first. */
+  changesSince(seq: number, limit = 1000): StoredChange[] {
+    return this.#handlerDb
+      .prepare('SELECT seq, entity, key, op, request_id, source_instance_id, at FROM _scribe_changes WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(seq, limit) as StoredChange[];
+  }
+
+  /** Runs a read-only SQL statement on this connection; INVALID_PARAMS for anything that writes. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): T[] {
+    let stmt: Database.Statement;
+    try {
+      stmt = this.#db.prepare(sql);
+    } catch (e) {
+      throw mapDriverError(e, 'query');
+    }
+    if (!stmt.readonly) {
+      throw new WriteError('INVALID_PARAMS', 'query() runs read-only statements; send writes through the write path', {
+        method: 'query',
+        field: 'sql',
+      });
+    }
+    try {
+      if (params === undefined) return stmt.all() as T[];
+      return (Array.isArray(params) ? stmt.all(...params) : stmt.all(params)) as T[];
+    } catch (e) {
+      throw mapDriverError(e, 'query');
+    }
+  }
+
+  /** Closes the connection. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #assertWritable(method: string | null): void {
+    if (this.#closed) throw new WriteError('SHUTTING_DOWN', 'the store is closed', { method });
+    if (this.readonly) {
+      throw new WriteError('NOT_PRIMARY', 'this store is open read-only; writes go through the primary', { method });
+    }
+  }
+
+  /** Keeps the request records and the change log within their retention. */
+  #trim(): void {
+    const db = this.#handlerDb;
+    const maxReq = (db.prepare('SELECT MAX(rowid) AS m FROM _scribe_requests').get() as { m: number | null }).m ?? 0;
+    if (maxReq > this.#requestRetention) {
+      db.prepare('DELETE FROM _scribe_requests WHERE rowid <= ?').run(maxReq - this.#requestRetention);
+    }
+    const maxSeq = (db.prepare('SELECT MAX(seq) AS m FROM _scribe_changes').get() as { m: number | null }).m ?? 0;
+    if (maxSeq > this.#changeRetention) {
+      db.prepare('DELETE FROM _scribe_changes WHERE seq <= ?').run(maxSeq - this.#changeRetention);
+    }
+  }
+}
+
+interface RawRecord {
+  request_id: string;
+  source_instance_id: string;
+  method: string;
+  ok: number;
+  result: string | null;
+  committed_at: string;
+}
+
+function recordOutcome(r: RawRecord): BatchItemOutcome {
+  const value: unknown = r.result === null ? null : JSON.parse(r.result);
+  if (r.ok === 1) return { ok: true, result: value, duplicate: true };
+  const e = (value ?? {}) as { code?: unknown; message?: unknown; field?: unknown };
+  return {
+    ok: false,
+    duplicate: true,
+    error: WriteError.fromJsonRpc(
+      { code: 0, message: typeof e.message === 'string' ? e.message : 'the write failed', data: { ...e, method: r.method } },
+      r.method,
+    ),
+  };
+}
+
+function asRetryable(error: WriteError, message: string): WriteError {
+  return new WriteError(error.code === 'BUSY' ? 'BUSY' : 'INTERNAL', `${message} (${error.code})`, {
+    method: error.method,
+    cause: error,
+    retryable: true,
+  });
+}

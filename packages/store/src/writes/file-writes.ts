@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { DeleteResult, FileRecord } from '../entities.js';
+import { defineWrite } from '../write-registry.js';
+import { deleteWhere, id, mustGet, newId, updateRow } from './write-helpers.js';
+
+export const CreateFile = defineWrite({
+  name: 'CreateFile',
+  description:
+    'Records a version of a file of a session. Without `version` it takes the next one for that session and path (1 for a new path). Returns the file; CONFLICT when that version exists.',
+  schema: z.strictObject({
+    id: id.optional(),
+    session_id: id,
+    path: z.string().min(1),
+    content: z.string(),
+    version: z.number().int().min(1).optional(),
+  }),
+  handler(ctx, p): FileRecord {
+    const rowId = newId(p.id);
+    const version =
+      p.version ??
+      (ctx.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM files WHERE session_id = ? AND path = ?').get(p.session_id, p.path) as { v: number }).v;
+    ctx.db
+      .prepare('INSERT INTO files (id, session_id, path, content, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(rowId, p.session_id, p.path, p.content, version, ctx.now, ctx.now);
+    ctx.change('files', rowId, 'created');
+    return mustGet<FileRecord>(ctx, 'files', rowId, 'CreateFile');
+  },
+});
+
+export const UpdateFile = defineWrite({
+  name: 'UpdateFile',
+  description:
+    'Replaces the content of one file version in place (its version number stays; record a new version with CreateFile). Returns the file; NOT_FOUND when absent.',
+  schema: z.strictObject({ id, content: z.string() }),
+  handler: (ctx, p): FileRecord => updateRow<FileRecord>(ctx, 'files', p.id, { content: p.content }, 'UpdateFile'),
+});
+
+export const DeleteFile = defineWrite({
+  name: 'DeleteFile',
+  description: 'Deletes one file version. Returns {deleted: 0|1}.',
+  schema: z.strictObject({ id }),
+  handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'id', p.id) }),
+});
+
+export const DeleteSessionFiles = defineWrite({
+  name: 'DeleteSessionFiles',
+  description: 'Deletes every file version of a session. Returns {deleted}.',
+  schema: z.strictObject({ session_id: id }),
+  handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'session_id', p.session_id) }),
+});

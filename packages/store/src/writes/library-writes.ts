@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { PromptTemplate, SessionScore, Skill } from '../entities.js';
+import { defineWrite } from '../write-registry.js';
+import { count, id, mustGet, newId, optionalText, timestamp, toSql } from './write-helpers.js';
+
+const rate = z.number().min(0).max(1);
+const score = z.number().nullable().optional();
+
+export const InsertPromptTemplate = defineWrite({
+  name: 'InsertPromptTemplate',
+  description: 'Adds a prompt template to a section. Returns the template.',
+  schema: z.strictObject({
+    id: id.optional(),
+    name: z.string().min(1),
+    section: z.string().min(1),
+    content: z.string(),
+    version: z.number().int().min(1).optional(),
+    is_active: z.boolean().optional(),
+    is_default: z.boolean().optional(),
+  }),
+  handler(ctx, p): PromptTemplate {
+    const rowId = newId(p.id);
+    ctx.db
+      .prepare(
+        `INSERT INTO prompt_templates (id, name, section, content, version, is_active, is_default, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(rowId, p.name, p.section, p.content, p.version ?? 1, toSql(p.is_active ?? true), toSql(p.is_default ?? false), ctx.now, ctx.now);
+    ctx.change('prompt_templates', rowId, 'created');
+    return mustGet<PromptTemplate>(ctx, 'prompt_templates', rowId, 'InsertPromptTemplate');
+  },
+});
+
+export const InsertSessionScore = defineWrite({
+  name: 'InsertSessionScore',
+  description: "Records a judge's evaluation of a session. Returns the score; CONFLICT when the session does not exist.",
+  schema: z.strictObject({
+    id: id.optional(),
+    session_id: id,
+    template_id: id.nullable().optional(),
+    reward: score,
+    success_score: score,
+    efficiency_score: score,
+    judge_analysis: optionalText,
+    judge_model: optionalText,
+    prompt_tokens: count.optional(),
+    completion_tokens: count.optional(),
+    message_count: count.optional(),
+    user_corrections: count.optional(),
+    evaluated_at: timestamp.nullable().optional(),
+  }),
+  handler(ctx, p): SessionScore {
+    const rowId = newId(p.id);
+    ctx.db
+      .prepare(
+        `INSERT INTO session_scores (id, session_id, template_id, reward, success_score, efficiency_score, judge_analysis, judge_model,
+           prompt_tokens, completion_tokens, message_count, user_corrections, evaluated_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        rowId,
+        p.session_id,
+        toSql(p.template_id),
+        toSql(p.reward),
+        toSql(p.success_score),
+        toSql(p.efficiency_score),
+        toSql(p.judge_analysis),
+        toSql(p.judge_model),
+        p.prompt_tokens ?? 0,
+        p.completion_tokens ?? 0,
+        p.message_count ?? 0,
+        p.user_corrections ?? 0,
+        toSql(p.evaluated_at ?? ctx.now),
+        ctx.now,
+      );
+    ctx.change('session_scores', rowId, 'created');
+    return mustGet<SessionScore>(ctx, 'session_scores', rowId, 'InsertSessionScore');
+  },
+});
+
+export const InsertSkill = defineWrite({
+  name: 'InsertSkill',
+  description: 'Adds a skill to the library (active unless told otherwise). Returns the skill.',
+  schema: z.strictObject({
+    id: id.optional(),
+    title: z.string().min(1),
+    content: z.string(),
+    source_session_id: id.nullable().optional(),
+    source_template_id: id.nullable().optional(),
+    task_type: optionalText,
+    usage_count: count.optional(),
+    success_rate: rate.optional(),
+    is_active: z.boolean().optional(),
+  }),
+  handler(ctx, p): Skill {
+    const rowId = newId(p.id);
+    ctx.db
+      .prepare(
+        `INSERT INTO skill_library (id, title, content, source_session_id, source_template_id, task_type, usage_count, success_rate, is_active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        rowId,
+        p.title,
+        p.content,
+        toSql(p.source_session_id),
+        toSql(p.source_template_id),
+        toSql(p.task_type),
+        p.usage_count ?? 0,
+        p.success_rate ?? 0,
+        toSql(p.is_active ?? true),
+        ctx.now,
+        ctx.now,
+      );
+    ctx.change('skill_library', rowId, 'created');
+    return mustGet<Skill>(ctx, 'skill_library', rowId, 'InsertSkill');
+  },
+});
+
+export const IncrementSkillUsage = defineWrite({
+  name: 'IncrementSkillUsage',
+  description:
+    'Counts one use of a skill. With `success`, folds the outcome into success_rate as a running mean: (rate × usage_count + outcome) / (usage_count + 1). Returns the skill; NOT_FOUND when absent.',
+  schema: z.strictObject({ id, success: z.boolean().optional() }),
+  handler(ctx, p): Skill {
+    const skill = mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
+    const rate =
+      p.success === undefined
+        ? skill.success_rate
+        : (skill.success_rate * skill.usage_count + (p.success ? 1 : 0)) / (skill.usage_count + 1);
+    ctx.db
+      .prepare('UPDATE skill_library SET usage_count = usage_count + 1, success_rate = ?, updated_at = ? WHERE id = ?')
+      .run(rate, ctx.now, p.id);
+    ctx.change('skill_library', p.id, 'updated');
+    return mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
+  },
+});
+
+export const DeactivateLowestSkill = defineWrite({
+  name: 'DeactivateLowestSkill',
+  description:
+    'Deactivates the active skill with the lowest success_rate; ties go to the lowest usage_count, then the oldest created_at, then the smallest id. Returns that skill, or null when no skill is active.',
+  schema: z.strictObject({}).nullable().optional(),
+  handler(ctx): Skill | null {
+    const row = ctx.db
+      .prepare(
+        `SELECT id FROM skill_library WHERE is_active = 1
+         ORDER BY success_rate ASC, usage_count ASC, created_at ASC, id ASC LIMIT 1`,
+      )
+      .get() as { id: string } | undefined;
+    if (row === undefined) return null;
+    ctx.db.prepare('UPDATE skill_library SET is_active = 0, updated_at = ? WHERE id = ?').run(ctx.now, row.id);
+    ctx.change('skill_library', row.id, 'updated');
+    return mustGet<Skill>(ctx, 'skill_library', row.id, 'DeactivateLowestSkill');
+  },
+});

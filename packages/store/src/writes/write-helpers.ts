@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { WriteError } from '@scribe/protocol';
+import { toEntity } from '../entities.js';
+import type { WriteContext } from '../write-registry.js';
+import { isRfc3339 } from '../time.js';
+
+/** An id: a non-empty string of at most 200 characters. */
+export const id = z.string().min(1).max(200);
+/** A free-text field that must be present. */
+export const text = z.string();
+/** A non-empty name-like field. */
+export const name = z.string().min(1);
+/** A nullable, optional text column. */
+export const optionalText = z.string().nullable().optional();
+/** An RFC 3339 time. */
+export const timestamp = z.string().refine(isRfc3339, { message: 'expected an RFC 3339 time' });
+/** A non-negative integer counter. */
+export const count = z.number().int().min(0);
+
+/** The id to use for a new row: the caller's, or a fresh UUID. */
+export function newId(given: string | undefined): string {
+  return given ?? randomUUID();
+}
+
+/** Reads the row of `table` with `id`, or throws NOT_FOUND naming the write. */
+export function mustGet<T>(ctx: WriteContext, table: string, rowId: string, method: string): T {
+  const row = ctx.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(rowId);
+  if (row === undefined) {
+    throw new WriteError('NOT_FOUND', `${method}: no row in ${table} with id ${JSON.stringify(rowId)}`, { method });
+  }
+  return toEntity<T>(table, row);
+}
+
+/** Reads the row of `table` with `id` (undefined when absent). */
+export function getRow<T>(ctx: WriteContext, table: string, rowId: string): T | undefined {
+  return toEntity<T | undefined>(table, ctx.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(rowId));
+}
+
+/** `UPDATE table SET a = ?, b = ?, updated_at = ? WHERE id = ?` for the given fields, then the row (NOT_FOUND when absent). */
+export function updateRow<T>(
+  ctx: WriteContext,
+  table: string,
+  rowId: string,
+  fields: Record<string, unknown>,
+  method: string,
+  touch = true,
+): T {
+  const cols = Object.keys(fields).filter((k) => fields[k] !== undefined);
+  const sets = cols.map((c) => `${c} = ?`);
+  const values = cols.map((c) => toSql(fields[c]));
+  if (touch) {
+    sets.push('updated_at = ?');
+    values.push(ctx.now);
+  }
+  if (sets.length === 0) return mustGet<T>(ctx, table, rowId, method);
+  const info = ctx.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = ?`).run(...values, rowId);
+  if (info.changes === 0) {
+    throw new WriteError('NOT_FOUND', `${method}: no row in ${table} with id ${JSON.stringify(rowId)}`, { method });
+  }
+  ctx.change(table, rowId, 'updated');
+  return mustGet<T>(ctx, table, rowId, method);
+}
+
+/** SQLite has no booleans: store them as 0/1. */
+export function toSql(v: unknown): unknown {
+  if (v === true) return 1;
+  if (v === false) return 0;
+  return v === undefined ? null : v;
+}
+
+/** Deletes `WHERE column = value` from `table`, reporting each deleted id as a change. */
+export function deleteWhere(ctx: WriteContext, table: string, column: string, value: string): number {
+  const ids = ctx.db.prepare(`SELECT id FROM ${table} WHERE ${column} = ?`).all(value) as Array<{ id: string }>;
+  if (ids.length === 0) return 0;
+  ctx.db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).run(value);
+  for (const r of ids) ctx.change(table, r.id, 'deleted');
+  return ids.length;
+}
