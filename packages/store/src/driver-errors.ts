@@ -41,7 +41,7 @@ export function mapDriverError(error: unknown, method: string | null): WriteErro
   if (code !== undefined) {
     for (const [known, mapped, message] of CODE_MAP) {
       if (code === known || code.startsWith(`${known}_`)) {
-        return new WriteError(mapped, `${prefix}${message} (${code})`, { method, cause: error });
+        return new WriteError(mapped, `${prefix}${message}`, { method, cause: error });
       }
     }
   }
