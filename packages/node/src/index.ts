@@ -1,1 +1,18 @@
-export {};
+/**
+ * @packageDocumentation
+ * One scribe cluster member: lock and role, discovery, promotion, wiring.
+ */
+export { openNode, ScribeNode } from './scribe-node.js';
+export {
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_START_TIMEOUT_MS,
+  SYNCHRONOUS_LEVELS,
+  resolveNodeTimings,
+  type OpenNodeOptions,
+  type SynchronousLevel,
+  type NodeTimings,
+} from './node-options.js';
+export type { NodeEvent, NodeListener } from './node-events.js';
+export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
+export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, type RuntimePaths } from './runtime-paths.js';

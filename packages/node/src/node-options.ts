@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { Migration, WriteRegistry } from '@scribe/store';
+
+/** How often a secondary tries the primary lock and re-reads the discovery file. */
+export const DEFAULT_POLL_INTERVAL_MS = 100;
+/** How often the primary publishes a heartbeat. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+/** How long openNode waits for a primary to appear before it gives up. */
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+
+/** The `synchronous` levels a node accepts. */
+export const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+/** One of {@link SYNCHRONOUS_LEVELS}. */
+export type SynchronousLevel = (typeof SYNCHRONOUS_LEVELS)[number];
+
+/** Everything {@link openNode} takes. Only `dbPath` is required. */
+export interface OpenNodeOptions {
+  /** The shared database file (created by the first primary). */
+  dbPath: string;
+  /** This member's id; default `<pid>-<random>`. */
+  instanceId?: string;
+  /** Parent logger; the node logs through `{ node, role, component }` children. Default: silent. */
+  logger?: Logger;
+  /** Where lock, discovery file and sockets live. Default `.<db file name>.scribe/` beside the database. */
+  runtimeDir?: string;
+  /** Endpoints to bind when primary (e.g. `tcp://127.0.0.1:7000`). Default: owner-only ipc sockets in the runtime directory. */
+  endpoints?: { router: string; pub: string };
+  /** SQLite `synchronous` for the primary's connection. Default FULL: an acknowledged write survives power loss. */
+  synchronous?: SynchronousLevel;
+  /** The write registry (default: scribe's built-in writes). Register application writes in it. */
+  registry?: WriteRegistry;
+  /** Application migrations, applied after the built-in ones. */
+  migrations?: readonly Migration[];
+  /** Apply pending migrations when becoming primary. Default true. */
+  autoMigrate?: boolean;
+  /** Whether this node may become primary when the primary dies. Default true. */
+  promote?: boolean;
+  /** Default budget of a write, retries included. Default 5 s. */
+  writeTimeoutMs?: number;
+  /** Budget of writes marked long. Default 30 s. */
+  longWriteTimeoutMs?: number;
+  /** Group-commit bound. */
+  maxBatchSize?: number;
+  /** Queue bound; past it writes get OVERLOADED. */
+  maxQueueDepth?: number;
+  /** Largest request accepted on the wire, bytes. Default 1 MiB. */
+  maxMessageBytes?: number;
+  pollIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  startTimeoutMs?: number;
+  /** Level of the per-write provenance line on the primary. Default `info`. */
+  provenanceLevel?: 'info' | 'debug' | 'trace' | 'silent';
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Expected '${name}' to be a number above 0, got ${String(value)} (${typeof value})`);
+  }
+  return value;
+}
+
+/** The timing options, checked, with defaults. */
+export interface NodeTimings {
+  readonly pollIntervalMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly startTimeoutMs: number;
+}
+
+/** Checks the options that openNode does not hand on to another package; throws a TypeError saying what to change. */
+export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
+  if (typeof options.dbPath !== 'string' || options.dbPath.length === 0) {
+    throw new TypeError(`Expected 'dbPath' to be a path to the database file, got ${String(options.dbPath)}`);
+  }
+  if (options.synchronous !== undefined && !SYNCHRONOUS_LEVELS.includes(options.synchronous)) {
+    throw new TypeError(
+      `Expected 'synchronous' to be one of ${SYNCHRONOUS_LEVELS.join(', ')}, got ${String(options.synchronous)}`,
+    );
+  }
+  if (options.endpoints !== undefined) {
+    for (const key of ['router', 'pub'] as const) {
+      const ep = options.endpoints[key];
+      if (typeof ep !== 'string' || !/^(ipc|tcp):\/\/.+/.test(ep)) {
+        throw new TypeError(`Expected 'endpoints.${key}' to be an ipc:// or tcp:// endpoint, got ${String(ep)}`);
+      }
+    }
+  }
+  return Object.freeze({
+    pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS),
+    heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS),
+    startTimeoutMs: positive('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS),
+  });
+}

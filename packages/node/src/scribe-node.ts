@@ -1,0 +1,441 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import {
+  HEARTBEAT_TOPIC,
+  RPC_METHODS,
+  SHUTDOWN_TOPIC,
+  WriteError,
+  changeTopic,
+  parseWriteRequest,
+  type NodeInfo,
+  type Role,
+  type WriteRequest,
+} from '@scribe/protocol';
+import { PrimaryLock, Store, createDefaultRegistry, createQuerier, type Querier, type WriteRegistry } from '@scribe/store';
+import { WriteCoordinator } from '@scribe/coordinator';
+import { RpcClient, RpcServer, EventSubscriber } from '@scribe/transport';
+import { WriteForwarder, type RecordedOutcome } from '@scribe/proxy';
+import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
+import type { NodeEvent, NodeListener } from './node-events.js';
+import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
+import { defaultEndpoints, ensurePrivateDir, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
+
+/** What a primary holds beyond what every node holds. */
+interface PrimaryParts {
+  readonly epoch: number;
+  readonly store: Store;
+  readonly coordinator: WriteCoordinator;
+  readonly server: RpcServer;
+  readonly endpoints: { router: string; pub: string };
+  readonly heartbeat: NodeJS.Timeout;
+}
+
+/** What a secondary holds beyond what every node holds. */
+interface SecondaryParts {
+  primary: DiscoveryRecord;
+  client: RpcClient;
+  subscriber: EventSubscriber;
+  lastHeartbeatAt: number | undefined;
+}
+
+/**
+ * One cluster member. Open it with {@link openNode}; the first process to take the
+ * primary lock becomes primary, the others secondaries, and a secondary takes over
+ * when the primary dies. The {@link ScribeNode.querier} works the same in every role.
+ */
+export class ScribeNode {
+  readonly instanceId: string;
+  readonly paths: RuntimePaths;
+  readonly #options: OpenNodeOptions;
+  readonly #timings: NodeTimings;
+  readonly #registry: WriteRegistry;
+  readonly #root: Logger;
+  #log: Logger;
+  readonly #lock: PrimaryLock;
+  readonly #forwarder: WriteForwarder;
+  readonly #listeners = new Set<NodeListener>();
+  readonly #startedAt = Date.now();
+  #readStore: Store | undefined;
+  #querier: Querier | undefined;
+  #primary: PrimaryParts | undefined;
+  #secondary: SecondaryParts | undefined;
+  #role: Role | undefined;
+  #epoch = 0;
+  #ticker: NodeJS.Timeout | undefined;
+  #tickRunning = false;
+  #closing: Promise<void> | undefined;
+
+  /** @internal use {@link openNode}. */
+  constructor(options: OpenNodeOptions) {
+    this.#timings = resolveNodeTimings(options);
+    this.#options = options;
+    this.instanceId = options.instanceId ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.paths = resolveRuntimePaths(options.dbPath, options.runtimeDir);
+    this.#registry = options.registry ?? createDefaultRegistry();
+    this.#root = (options.logger ?? pino({ level: 'silent' })).child({ node: this.instanceId });
+    this.#log = this.#root.child({ component: 'node' });
+    this.#lock = new PrimaryLock({ path: this.paths.lockPath });
+    this.#forwarder = new WriteForwarder({
+      instanceId: this.instanceId,
+      isLong: (method) => this.#registry.get(method)?.long === true,
+      findOutcome: (id) => this.#findOutcome(id),
+      ...(options.writeTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.writeTimeoutMs }),
+      ...(options.longWriteTimeoutMs === undefined ? {} : { longTimeoutMs: options.longWriteTimeoutMs }),
+      logger: this.#root,
+    });
+  }
+
+  /** `primary` or `secondary`. */
+  get role(): Role {
+    if (this.#role === undefined) throw new Error('node: not started');
+    return this.#role;
+  }
+
+  /** The primary epoch this node knows: its own when primary, its primary's otherwise. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The typed querier: local reads, writes through the primary's coordinator. */
+  get querier(): Querier {
+    if (this.#querier === undefined) throw new Error('node: not started');
+    return this.#querier;
+  }
+
+  /** The endpoints of the primary this node uses (its own when primary). */
+  get primaryEndpoints(): { router: string; pub: string } | undefined {
+    if (this.#primary !== undefined) return this.#primary.endpoints;
+    if (this.#secondary !== undefined) return { router: this.#secondary.primary.router, pub: this.#secondary.primary.pub };
+    return undefined;
+  }
+
+  /** Registers a listener of role and primary changes; returns the function that removes it. */
+  on(listener: NodeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Role, identity, schema version and queue depth, as `db.ping` reports them. */
+  info(): NodeInfo {
+    const metrics = this.#primary?.coordinator.metrics();
+    return {
+      role: this.role,
+      instance_id: this.instanceId,
+      pid: process.pid,
+      epoch: this.#epoch,
+      schema_version: (this.#primary?.store ?? this.#readStore)?.schemaVersion() ?? 0,
+      queue_depth: metrics?.queueDepth ?? 0,
+      uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
+      writes: {
+        accepted: metrics?.accepted ?? 0,
+        completed: metrics?.completed ?? 0,
+        failed: metrics?.failed ?? 0,
+      },
+    };
+  }
+
+  /** When this secondary last heard its primary's heartbeat (ms since epoch), if ever. */
+  get lastHeartbeatAt(): number | undefined {
+    return this.#secondary?.lastHeartbeatAt;
+  }
+
+  /** @internal Takes a role; resolves once this node can serve. */
+  async start(): Promise<void> {
+    ensurePrivateDir(this.paths.runtimeDir);
+    ensurePrivateDir(this.paths.socketDir);
+    const deadline = Date.now() + this.#timings.startTimeoutMs;
+    for (;;) {
+      const epoch = this.#options.promote === false ? undefined : this.#lock.tryAcquire();
+      if (epoch !== undefined) {
+        await this.#becomePrimary(epoch);
+        break;
+      }
+      const primary = readDiscovery(this.paths.discoveryPath);
+      if (primary !== undefined) {
+        await this.#becomeSecondary(primary);
+        break;
+      }
+      if (Date.now() >= deadline) {
+        throw new WriteError(
+          'UNREACHABLE',
+          `node: no primary appeared for ${this.paths.dbPath} within ${this.#timings.startTimeoutMs} ms`,
+        );
+      }
+      await delay(this.#timings.pollIntervalMs);
+    }
+    this.#ticker = setInterval(() => void this.#tick(), this.#timings.pollIntervalMs);
+    this.#ticker.unref();
+  }
+
+  /**
+   * Leaves the cluster. A primary stops taking writes (SHUTTING_DOWN, which
+   * secondaries retry), commits what is queued, publishes a shutdown notice and
+   * releases the lock so a secondary takes over at once. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    await this.#stopPrimary('close');
+    await this.#stopSecondary();
+    this.#forwarder.setTarget(undefined);
+    this.#lock.release();
+    this.#readStore?.close();
+    this.#log.info('node closed');
+  }
+
+  async #becomePrimary(epoch: number): Promise<void> {
+    const previous = this.#role;
+    const log = this.#root.child({ role: 'primary', epoch });
+    let store: Store | undefined;
+    let server: RpcServer | undefined;
+    let coordinator: WriteCoordinator | undefined;
+    try {
+      store = Store.open({
+        path: this.paths.dbPath,
+        registry: this.#registry,
+        ...(this.#options.synchronous === undefined ? {} : { synchronous: this.#options.synchronous }),
+        ...(this.#options.migrations === undefined ? {} : { migrations: this.#options.migrations }),
+        ...(this.#options.autoMigrate === undefined ? {} : { autoMigrate: this.#options.autoMigrate }),
+        logger: log,
+      });
+      const writeStore = store;
+      coordinator = new WriteCoordinator({
+        store: {
+          validate: (method, params) => writeStore.registry.validate(method, params),
+          executeBatch: (items) => writeStore.executeBatch(items),
+        },
+        logger: log,
+        ...(this.#options.maxBatchSize === undefined ? {} : { maxBatchSize: this.#options.maxBatchSize }),
+        ...(this.#options.maxQueueDepth === undefined ? {} : { maxQueueDepth: this.#options.maxQueueDepth }),
+        ...(this.#options.provenanceLevel === undefined ? {} : { provenanceLevel: this.#options.provenanceLevel }),
+      });
+      const endpoints = this.#options.endpoints ?? defaultEndpoints(this.paths, epoch);
+      server = new RpcServer({
+        routerEndpoint: endpoints.router,
+        pubEndpoint: endpoints.pub,
+        logger: log,
+        ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
+      });
+      const c = coordinator;
+      server.addMethod(RPC_METHODS.write, (params) => c.submit(parseWriteRequest(params)));
+      server.addMethod(RPC_METHODS.ping, () => this.info());
+      await server.bind();
+      const s = server;
+      coordinator.on((event) => {
+        if (event.type !== 'batch:committed') return;
+        for (const change of event.changes) {
+          s.publish(changeTopic(change.entity, change.op), change).catch((e: unknown) => {
+            log.warn({ err: e }, 'publish change event failed');
+          });
+        }
+      });
+      this.#readStore ??= Store.open({ path: this.paths.dbPath, readonly: true, registry: this.#registry, logger: log });
+      this.#querier ??= createQuerier({ store: this.#readStore, write: this.#forwarder.write });
+      const heartbeat = setInterval(() => {
+        s.publish(HEARTBEAT_TOPIC, {
+          instance_id: this.instanceId,
+          epoch,
+          pid: process.pid,
+          queue_depth: c.depth,
+          at: new Date().toISOString(),
+        }).catch(() => undefined);
+      }, this.#timings.heartbeatIntervalMs);
+      heartbeat.unref();
+      this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat };
+      writeDiscovery(this.paths.discoveryPath, {
+        instance_id: this.instanceId,
+        pid: process.pid,
+        epoch,
+        router: endpoints.router,
+        pub: endpoints.pub,
+        schema_version: store.schemaVersion(),
+        started_at: new Date().toISOString(),
+      });
+    } catch (e) {
+      this.#primary = undefined;
+      await server?.close().catch(() => undefined);
+      store?.close();
+      this.#lock.release();
+      throw new Error('promote: become primary', { cause: e });
+    }
+    const oldSecondary = this.#secondary;
+    this.#secondary = undefined;
+    this.#forwarder.setTarget((request: WriteRequest) => coordinator.submit(request));
+    this.#epoch = epoch;
+    this.#role = 'primary';
+    this.#log = this.#root.child({ role: 'primary', component: 'node' });
+    this.#removeStaleSockets(epoch);
+    this.#log.info(
+      {
+        db: this.paths.dbPath,
+        epoch,
+        router: this.#primary.endpoints.router,
+        pub: this.#primary.endpoints.pub,
+        synchronous: this.#options.synchronous ?? 'FULL',
+        previous: previous ?? null,
+      },
+      'role: primary',
+    );
+    // Closing the old client fails its calls in flight as UNREACHABLE; the forwarder
+    // retries them at once against the local coordinator with the same request ids.
+    if (oldSecondary !== undefined) {
+      await oldSecondary.client.close().catch(() => undefined);
+      await oldSecondary.subscriber.close().catch(() => undefined);
+    }
+    this.#emit({ type: 'role:changed', role: 'primary', previous, epoch });
+  }
+
+  async #becomeSecondary(primary: DiscoveryRecord): Promise<void> {
+    this.#readStore ??= Store.open({
+      path: this.paths.dbPath,
+      readonly: true,
+      registry: this.#registry,
+      logger: this.#root.child({ role: 'secondary' }),
+    });
+    this.#querier ??= createQuerier({ store: this.#readStore, write: this.#forwarder.write });
+    this.#secondary = this.#connect(primary);
+    this.#epoch = primary.epoch;
+    this.#role = 'secondary';
+    this.#log = this.#root.child({ role: 'secondary', component: 'node' });
+    this.#log.info({ db: this.paths.dbPath, primary: primary.instance_id, epoch: primary.epoch, router: primary.router }, 'role: secondary');
+    this.#emit({ type: 'role:changed', role: 'secondary', previous: undefined, epoch: primary.epoch });
+  }
+
+  #connect(primary: DiscoveryRecord): SecondaryParts {
+    const log = this.#root.child({ role: 'secondary' });
+    const client = new RpcClient({ endpoint: primary.router, logger: log });
+    client.connect();
+    const subscriber = new EventSubscriber({ endpoint: primary.pub, topics: ['sys.'], logger: log });
+    const parts: SecondaryParts = { primary, client, subscriber, lastHeartbeatAt: undefined };
+    subscriber.onEvent((topic) => {
+      if (topic === HEARTBEAT_TOPIC) parts.lastHeartbeatAt = Date.now();
+      else if (topic === SHUTDOWN_TOPIC) void this.#tick();
+    });
+    subscriber.connect();
+    this.#forwarder.setTarget((request, timeoutMs) => client.call(RPC_METHODS.write, request, { timeoutMs }));
+    return parts;
+  }
+
+  /** The secondary's loop: take the lock when the primary is gone, follow a new primary. */
+  async #tick(): Promise<void> {
+    if (this.#tickRunning || this.#closing !== undefined || this.#role !== 'secondary') return;
+    this.#tickRunning = true;
+    try {
+      if (this.#options.promote !== false) {
+        const epoch = this.#lock.tryAcquire();
+        if (epoch !== undefined) {
+          try {
+            await this.#becomePrimary(epoch);
+          } catch (e) {
+            this.#log.error({ err: e }, 'promotion failed; staying secondary');
+            this.#emit({ type: 'promotion:failed', error: e as Error });
+          }
+          return;
+        }
+      }
+      const current = this.#secondary;
+      const seen = readDiscovery(this.paths.discoveryPath);
+      if (current !== undefined && seen !== undefined && (seen.epoch !== current.primary.epoch || seen.instance_id !== current.primary.instance_id)) {
+        this.#secondary = this.#connect(seen);
+        this.#epoch = seen.epoch;
+        this.#log.info({ primary: seen.instance_id, epoch: seen.epoch, router: seen.router }, 'following new primary');
+        // Calls in flight to the old primary fail as UNREACHABLE and are retried
+        // against the new one with the same request id.
+        await current.client.close().catch(() => undefined);
+        await current.subscriber.close().catch(() => undefined);
+        this.#emit({ type: 'primary:changed', instance_id: seen.instance_id, epoch: seen.epoch, router: seen.router });
+      }
+    } catch (e) {
+      this.#log.error({ err: e }, 'secondary tick failed');
+    } finally {
+      this.#tickRunning = false;
+    }
+  }
+
+  async #stopPrimary(reason: string): Promise<void> {
+    const p = this.#primary;
+    if (p === undefined) return;
+    clearInterval(p.heartbeat);
+    await p.coordinator.close({ drain: true });
+    await p.server
+      .publish(SHUTDOWN_TOPIC, { instance_id: this.instanceId, epoch: p.epoch, reason, at: new Date().toISOString() })
+      .catch(() => undefined);
+    await p.server.close();
+    p.store.close();
+    const seen = readDiscovery(this.paths.discoveryPath);
+    if (seen?.instance_id === this.instanceId) rmSync(this.paths.discoveryPath, { force: true });
+    this.#primary = undefined;
+    this.#lock.release();
+    this.#log.info({ epoch: p.epoch, metrics: p.coordinator.metrics() }, 'primary stopped; lock released');
+  }
+
+  async #stopSecondary(): Promise<void> {
+    const s = this.#secondary;
+    if (s === undefined) return;
+    this.#secondary = undefined;
+    await s.client.close().catch(() => undefined);
+    await s.subscriber.close().catch(() => undefined);
+  }
+
+  /** Sockets of earlier epochs left by a primary that died without cleaning up. */
+  #removeStaleSockets(epoch: number): void {
+    try {
+      for (const name of readdirSync(this.paths.socketDir)) {
+        const m = /^(router|pub)-(\d+)\.sock$/.exec(name);
+        if (m !== null && Number(m[2]) < epoch) rmSync(join(this.paths.socketDir, name), { force: true });
+      }
+    } catch (e) {
+      this.#log.warn({ err: e }, 'could not remove stale sockets');
+    }
+  }
+
+  #findOutcome(requestId: string): RecordedOutcome | undefined {
+    const record = this.#readStore?.findRequest(requestId);
+    if (record === undefined) return undefined;
+    if (record.ok) return { ok: true, result: record.result };
+    const r = (record.result ?? {}) as { code?: unknown; message?: unknown; field?: unknown };
+    return {
+      ok: false,
+      error: WriteError.fromJsonRpc(
+        { code: 0, message: typeof r.message === 'string' ? r.message : 'the write failed', data: { ...r, method: record.method } },
+        record.method,
+      ),
+    };
+  }
+
+  #emit(event: NodeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        this.#log.error({ err: e, event: event.type }, 'node listener threw');
+      }
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Joins (or founds) the cluster of the database at `options.dbPath` and resolves
+ * once this process can serve: as primary if it took the lock, otherwise as a
+ * secondary of the primary named in the discovery file.
+ */
+export async function openNode(options: OpenNodeOptions): Promise<ScribeNode> {
+  const node = new ScribeNode(options);
+  try {
+    await node.start();
+  } catch (e) {
+    await node.close().catch(() => undefined);
+    throw e;
+  }
+  return node;
+}
