@@ -1,1 +1,107 @@
-export {};
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pino } from 'pino';
+import { openNode, resolveRuntimePaths, ensurePrivateDir } from '@scribe/node';
+import { PrimaryLock, Store } from '@scribe/store';
+import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
+import { formatStatus, getStatus } from './status.js';
+
+async function start(args: CliArgs): Promise<number> {
+  const logger = pino({ level: args.logLevel });
+  mkdirSync(dirname(resolve(args.db)), { recursive: true });
+  const node = await openNode({
+    dbPath: args.db,
+    logger,
+    ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
+  });
+  node.on((event) => logger.info({ event }, event.type));
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      resolveStop();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  const forced = setTimeout(() => {
+    logger.error('graceful shutdown took longer than 10 s; exiting');
+    process.exit(1);
+  }, 10_000);
+  forced.unref();
+  await node.close();
+  return 0;
+}
+
+async function status(args: CliArgs): Promise<number> {
+  const report = await getStatus(args.db, args.timeoutMs);
+  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+  return report.ok ? 0 : 1;
+}
+
+function migrate(args: CliArgs): number {
+  const paths = resolveRuntimePaths(args.db);
+  ensurePrivateDir(paths.runtimeDir);
+  mkdirSync(dirname(paths.dbPath), { recursive: true });
+  const lock = new PrimaryLock({ path: paths.lockPath });
+  if (lock.tryAcquire() === undefined) {
+    process.stderr.write(`a primary is running on ${paths.dbPath}; it applies migrations itself when it starts\n`);
+    return 1;
+  }
+  try {
+    const store = Store.open({ path: paths.dbPath, autoMigrate: false });
+    try {
+      const before = store.schemaVersion();
+      const { applied } = store.migrate();
+      process.stdout.write(
+        applied.length === 0
+          ? `${paths.dbPath}: schema version ${before}, nothing to apply\n`
+          : `${paths.dbPath}: applied ${applied.join(', ')}; schema version ${store.schemaVersion()}\n`,
+      );
+    } finally {
+      store.close();
+    }
+  } finally {
+    lock.release();
+  }
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`scribe: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'start':
+      return start(args);
+    case 'status':
+      return status(args);
+    case 'migrate':
+      return migrate(args);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`scribe: ${e instanceof Error ? e.message : String(e)}\n`);
+    let cause = e instanceof Error ? e.cause : undefined;
+    while (cause instanceof Error) {
+      process.stderr.write(`  caused by: ${cause.message}\n`);
+      cause = cause.cause;
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,54 @@
+import { RPC_METHODS, WriteError, type NodeInfo } from '@scribe/protocol';
+import { readDiscovery, resolveRuntimePaths, type DiscoveryRecord } from '@scribe/node';
+import { RpcClient } from '@scribe/transport';
+
+/** What `scribe status` found. */
+export type StatusReport =
+  | { ok: true; db: string; discovery: DiscoveryRecord; primary: NodeInfo }
+  | { ok: false; db: string; reason: string; discovery?: DiscoveryRecord };
+
+/** Reads the discovery file and asks the primary it names for `db.ping`. */
+export async function getStatus(dbPath: string, timeoutMs: number): Promise<StatusReport> {
+  const paths = resolveRuntimePaths(dbPath);
+  const discovery = readDiscovery(paths.discoveryPath);
+  if (discovery === undefined) {
+    return { ok: false, db: paths.dbPath, reason: `no scribe cluster runs on ${paths.dbPath} (no primary has published itself)` };
+  }
+  const client = new RpcClient({ endpoint: discovery.router, defaultTimeoutMs: timeoutMs });
+  client.connect();
+  try {
+    const primary = await client.call<NodeInfo>(RPC_METHODS.ping, null, { timeoutMs });
+    return { ok: true, db: paths.dbPath, discovery, primary };
+  } catch (e) {
+    const code = e instanceof WriteError ? e.code : 'INTERNAL';
+    return {
+      ok: false,
+      db: paths.dbPath,
+      discovery,
+      reason: `the primary named in the discovery file (pid ${discovery.pid}, epoch ${discovery.epoch}) did not answer (${code}); it may have died and no secondary has taken over`,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Renders a report as the human-readable table `scribe status` prints. */
+export function formatStatus(report: StatusReport): string {
+  if (!report.ok) return `${report.reason}\n`;
+  const p = report.primary;
+  const rows: Array<[string, string]> = [
+    ['database', report.db],
+    ['role', p.role],
+    ['instance', p.instance_id],
+    ['pid', String(p.pid)],
+    ['epoch', String(p.epoch)],
+    ['router', report.discovery.router],
+    ['pub', report.discovery.pub],
+    ['schema version', String(p.schema_version)],
+    ['queue depth', String(p.queue_depth)],
+    ['uptime', `${p.uptime_s} s`],
+    ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
