@@ -7,6 +7,7 @@ export {
   WriteForwarder,
   DEFAULT_WRITE_TIMEOUT_MS,
   DEFAULT_LONG_WRITE_TIMEOUT_MS,
+  DEFAULT_DEADLINE_MARGIN_MS,
   type WriteTarget,
   type RecordedOutcome,
   type WriteCallOptions,

@@ -7,6 +7,13 @@ import { backoffDelay, DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_DELAY_MS, type RetryPo
 export const DEFAULT_WRITE_TIMEOUT_MS = 5_000;
 /** Default budget of a write its definition marks long. */
 export const DEFAULT_LONG_WRITE_TIMEOUT_MS = 30_000;
+/**
+ * How much earlier than the caller's deadline the primary must stop starting the
+ * write (capped at a tenth of the budget). The margin lets a transaction that
+ * started just before the primary-side deadline commit before the caller checks the
+ * request record at its own deadline.
+ */
+export const DEFAULT_DEADLINE_MARGIN_MS = 250;
 
 /**
  * Sends one attempt of a write to whoever executes writes now: the local coordinator
@@ -42,6 +49,8 @@ export interface WriteForwarderOptions {
   findOutcome?: (requestId: string) => RecordedOutcome | undefined;
   defaultTimeoutMs?: number;
   longTimeoutMs?: number;
+  /** See {@link DEFAULT_DEADLINE_MARGIN_MS}. */
+  deadlineMarginMs?: number;
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
   /** Injected by tests. */
@@ -62,6 +71,7 @@ export class WriteForwarder {
   readonly #findOutcome: WriteForwarderOptions['findOutcome'];
   readonly #defaultTimeoutMs: number;
   readonly #longTimeoutMs: number;
+  readonly #marginMs: number;
   readonly #retry: RetryPolicy;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -79,6 +89,7 @@ export class WriteForwarder {
     this.#findOutcome = options.findOutcome;
     this.#defaultTimeoutMs = positive('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS);
     this.#longTimeoutMs = positive('longTimeoutMs', options.longTimeoutMs, DEFAULT_LONG_WRITE_TIMEOUT_MS);
+    this.#marginMs = options.deadlineMarginMs === 0 ? 0 : positive('deadlineMarginMs', options.deadlineMarginMs, DEFAULT_DEADLINE_MARGIN_MS);
     this.#retry = Object.freeze({
       baseDelayMs: positive('retry.baseDelayMs', options.retry?.baseDelayMs, DEFAULT_BASE_DELAY_MS),
       maxDelayMs: positive('retry.maxDelayMs', options.retry?.maxDelayMs, DEFAULT_MAX_DELAY_MS),
@@ -108,12 +119,13 @@ export class WriteForwarder {
     const budget = options.timeoutMs ?? (this.#isLong(method) ? this.#longTimeoutMs : this.#defaultTimeoutMs);
     let deadline = start + budget;
     if (options.deadline !== undefined) deadline = Math.min(deadline, options.deadline.getTime());
+    const primaryDeadline = deadline - Math.min(this.#marginMs, Math.floor((deadline - start) / 10));
     const request: WriteRequest = {
       meta: {
         source_instance_id: this.#instanceId,
         request_id: options.requestId ?? randomUUID(),
         timestamp: new Date(start).toISOString(),
-        deadline: new Date(deadline).toISOString(),
+        deadline: new Date(primaryDeadline).toISOString(),
       },
       method,
       params: params === undefined ? null : params,

@@ -45,7 +45,8 @@ describe('WriteForwarder', () => {
     await expect(f.write('CreateMessage', { id: 'm' })).resolves.toEqual({ ok: 1 });
     await f.write('CreateMessage', { id: 'n' });
     expect(seen[0]).toMatchObject({ method: 'CreateMessage', params: { id: 'm' }, meta: { source_instance_id: 'sec-1' } });
-    expect(Date.parse(seen[0]!.meta.deadline!) - Date.parse(seen[0]!.meta.timestamp)).toBe(5_000);
+    // The primary must stop starting the write 250 ms before the caller's 5 s deadline.
+    expect(Date.parse(seen[0]!.meta.deadline!) - Date.parse(seen[0]!.meta.timestamp)).toBe(4_750);
     expect(seen[0]!.meta.request_id).not.toBe(seen[1]!.meta.request_id);
   });
 
@@ -61,7 +62,7 @@ describe('WriteForwarder', () => {
       },
     });
     await f.write('Vacuum', null);
-    expect(Date.parse(req!.meta.deadline!) - Date.parse(req!.meta.timestamp)).toBe(30_000);
+    expect(Date.parse(req!.meta.deadline!) - Date.parse(req!.meta.timestamp)).toBe(29_750);
   });
 
   it('retries retryable failures with the same request id, backing off', async () => {
@@ -150,6 +151,14 @@ describe('WriteForwarder', () => {
     const p = f.write('X', {}, { timeoutMs: 5_000 });
     f.setTarget(async () => 'late but fine');
     await expect(p).resolves.toBe('late but fine');
+  });
+
+  it('caps the primary-side margin at a tenth of a short budget', async () => {
+    const t = fakeTime();
+    let req: WriteRequest | undefined;
+    const f = new WriteForwarder({ instanceId: 'a', clock: t.clock, target: async (r) => void (req = r) });
+    await f.write('X', {}, { timeoutMs: 1_000 });
+    expect(Date.parse(req!.meta.deadline!) - Date.parse(req!.meta.timestamp)).toBe(900);
   });
 
   it('validates its options', () => {
