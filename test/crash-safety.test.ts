@@ -160,3 +160,17 @@ describe('crash safety', () => {
     expect(results.flatMap((r) => r.failed)).toEqual([]);
   });
 });
+
+describe('backpressure', () => {
+  it('answers OVERLOADED past a small queue bound, and the forwarder retries until every write lands', async () => {
+    const primary = await spawn({ instanceId: 'p0', maxQueueDepth: 4, maxBatchSize: 2 });
+    const writer = await spawn({ instanceId: 'w1', promote: false });
+    await writer.call('createSession', { id: 's', title: 'overload' });
+    const result = await writer.send<SeriesResult>('writeSeries', { sessionId: 's', prefix: 'flood', count: 2_000, concurrency: 128, withIds: false });
+    expect(result.failed).toEqual([]);
+    expect(result.acked).toHaveLength(2_000);
+    const info = await primary.send<{ writes: { rejected: number } }>('info');
+    expect(info.writes.rejected).toBeGreaterThan(0);
+    expect(checkInvariants(auditSession(dbPath, 's'), [result])).toEqual([]);
+  });
+});

@@ -47,7 +47,7 @@ export function formatStatus(report: StatusReport): string {
     ['schema version', String(p.schema_version)],
     ['queue depth', String(p.queue_depth)],
     ['uptime', `${p.uptime_s} s`],
-    ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed`],
+    ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed, ${p.writes.rejected} refused`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';

@@ -132,6 +132,7 @@ export class ScribeNode {
         accepted: metrics?.accepted ?? 0,
         completed: metrics?.completed ?? 0,
         failed: metrics?.failed ?? 0,
+        rejected: metrics?.rejected ?? 0,
       },
     };
   }

@@ -25,6 +25,10 @@ export interface NodeInfo {
   queue_depth: number;
   /** Seconds since this node started. */
   uptime_s: number;
-  /** Writes accepted, completed and failed by this primary's coordinator since it started. */
-  writes: { accepted: number; completed: number; failed: number };
+  /**
+   * This primary's coordinator since it started: writes taken into the queue,
+   * completed, failed, and refused before queueing (OVERLOADED, SHUTTING_DOWN,
+   * invalid). All zero on a secondary.
+   */
+  writes: { accepted: number; completed: number; failed: number; rejected: number };
 }
