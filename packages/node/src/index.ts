@@ -14,5 +14,6 @@ export {
   type NodeTimings,
 } from './node-options.js';
 export type { NodeEvent, NodeListener } from './node-events.js';
+export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog } from './change-feed.js';
 export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, type RuntimePaths } from './runtime-paths.js';

@@ -13,10 +13,19 @@ import {
   type Role,
   type WriteRequest,
 } from '@scribe/protocol';
-import { PrimaryLock, Store, createDefaultRegistry, createQuerier, type Querier, type WriteRegistry } from '@scribe/store';
+import {
+  PrimaryLock,
+  Store,
+  createDefaultRegistry,
+  createQuerier,
+  type Querier,
+  type StoredChange,
+  type WriteRegistry,
+} from '@scribe/store';
 import { WriteCoordinator } from '@scribe/coordinator';
 import { RpcClient, RpcServer, EventSubscriber } from '@scribe/transport';
 import { WriteForwarder, type RecordedOutcome } from '@scribe/proxy';
+import { ChangeFeed, type ChangesOptions } from './change-feed.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
@@ -66,6 +75,9 @@ export class ScribeNode {
   #ticker: NodeJS.Timeout | undefined;
   #tickRunning = false;
   #closing: Promise<void> | undefined;
+  readonly #feed = new ChangeFeed(() => this.#readStore);
+  /** Set once someone reads the change feed: secondaries then subscribe to `db.` events. */
+  #wantChanges = false;
 
   /** @internal use {@link openNode}. */
   constructor(options: OpenNodeOptions) {
@@ -137,6 +149,22 @@ export class ScribeNode {
     };
   }
 
+  /**
+   * Committed changes in seq order, each exactly once, whatever this node's role and
+   * across reconnects and failovers: an async iterable over the change log in the
+   * database file, woken by the primary's PUB events. Keep the last `seq` you
+   * applied and pass it as `since` to resume. Throws {@link ResyncNeededError} when
+   * the changes after `since` were pruned.
+   */
+  changes(options: ChangesOptions = {}): AsyncGenerator<StoredChange, void, undefined> {
+    if (!this.#wantChanges) {
+      this.#wantChanges = true;
+      const s = this.#secondary;
+      if (s !== undefined) void this.#resubscribe(s);
+    }
+    return this.#feed.changes(options);
+  }
+
   /** When this secondary last heard its primary's heartbeat (ms since epoch), if ever. */
   get lastHeartbeatAt(): number | undefined {
     return this.#secondary?.lastHeartbeatAt;
@@ -182,6 +210,7 @@ export class ScribeNode {
 
   async #close(): Promise<void> {
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#feed.close();
     await this.#stopPrimary('close');
     await this.#stopSecondary();
     this.#forwarder.setTarget(undefined);
@@ -230,6 +259,7 @@ export class ScribeNode {
       const s = server;
       coordinator.on((event) => {
         if (event.type !== 'batch:committed') return;
+        this.#feed.notify();
         for (const change of event.changes) {
           s.publish(changeTopic(change.entity, change.op), change).catch((e: unknown) => {
             log.warn({ err: e }, 'publish change event failed');
@@ -312,15 +342,29 @@ export class ScribeNode {
     const log = this.#root.child({ role: 'secondary' });
     const client = new RpcClient({ endpoint: primary.router, logger: log });
     client.connect();
-    const subscriber = new EventSubscriber({ endpoint: primary.pub, topics: ['sys.'], logger: log });
-    const parts: SecondaryParts = { primary, client, subscriber, lastHeartbeatAt: undefined };
-    subscriber.onEvent((topic) => {
-      if (topic === HEARTBEAT_TOPIC) parts.lastHeartbeatAt = Date.now();
-      else if (topic === SHUTDOWN_TOPIC) void this.#tick();
-    });
-    subscriber.connect();
+    const parts: SecondaryParts = { primary, client, subscriber: this.#subscribe(primary), lastHeartbeatAt: undefined };
     this.#forwarder.setTarget((request, timeoutMs) => client.call(RPC_METHODS.write, request, { timeoutMs }));
     return parts;
+  }
+
+  /** A SUB to the primary's PUB: cluster notices, and change doorbells once someone reads changes. */
+  #subscribe(primary: DiscoveryRecord): EventSubscriber {
+    const topics = this.#wantChanges ? ['sys.', 'db.'] : ['sys.'];
+    const subscriber = new EventSubscriber({ endpoint: primary.pub, topics, logger: this.#root.child({ role: 'secondary' }) });
+    subscriber.onEvent((topic) => {
+      if (topic.startsWith('db.')) this.#feed.notify();
+      else if (topic === HEARTBEAT_TOPIC) {
+        if (this.#secondary !== undefined) this.#secondary.lastHeartbeatAt = Date.now();
+      } else if (topic === SHUTDOWN_TOPIC) void this.#tick();
+    });
+    subscriber.connect();
+    return subscriber;
+  }
+
+  async #resubscribe(parts: SecondaryParts): Promise<void> {
+    const old = parts.subscriber;
+    parts.subscriber = this.#subscribe(parts.primary);
+    await old.close().catch(() => undefined);
   }
 
   /** The secondary's loop: take the lock when the primary is gone, follow a new primary. */

@@ -327,6 +327,20 @@ export class Store {
       .all(seq, limit) as StoredChange[];
   }
 
+  /** The oldest seq still in the change log, or undefined when it is empty. */
+  oldestChangeSeq(): number | undefined {
+    const r = this.#handlerDb.prepare('SELECT MIN(seq) AS m FROM _scribe_changes').get() as { m: number | null };
+    return r.m ?? undefined;
+  }
+
+  /** The newest seq ever given (0 when none), from SQLite's AUTOINCREMENT counter: survives pruning. */
+  latestChangeSeq(): number {
+    const r = this.#handlerDb.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_scribe_changes'").get() as
+      | { seq: number }
+      | undefined;
+    return r?.seq ?? 0;
+  }
+
   /** Runs a read-only SQL statement on this connection; INVALID_PARAMS for anything that writes. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): T[] {
     let stmt: Database.Statement;
