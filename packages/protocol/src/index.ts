@@ -32,3 +32,4 @@ export {
   type HeartbeatPayload,
   type ShutdownPayload,
 } from './topics.js';
+export { uuidv7 } from './uuidv7.js';

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { WriteError, type WriteRequest } from '@scribe/protocol';
+import { WriteError, uuidv7, type WriteRequest } from '@scribe/protocol';
 import { backoffDelay, DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_DELAY_MS, type RetryPolicy } from './retry-policy.js';
 
 /** Default budget of a forwarded write, retries included. */
@@ -123,7 +122,7 @@ export class WriteForwarder {
     const request: WriteRequest = {
       meta: {
         source_instance_id: this.#instanceId,
-        request_id: options.requestId ?? randomUUID(),
+        request_id: options.requestId ?? uuidv7(),
         timestamp: new Date(start).toISOString(),
         deadline: new Date(primaryDeadline).toISOString(),
       },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '@scribe/protocol';
 import type {
   DeleteResult,
   FileRecord,
@@ -184,7 +184,7 @@ export function directWriteFn(store: Store, sourceInstanceId = 'local'): WriteFn
     store.executeWrite({
       meta: {
         source_instance_id: sourceInstanceId,
-        request_id: options?.requestId ?? randomUUID(),
+        request_id: options?.requestId ?? uuidv7(),
         timestamp: new Date().toISOString(),
       },
       method,

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
 import { toEntity } from '../entities.js';
 import type { WriteContext } from '../write-registry.js';
 import { isRfc3339 } from '../time.js';
+import { uuidv7 } from '@scribe/protocol';
 
 /** An id: a non-empty string of at most 200 characters. */
 export const id = z.string().min(1).max(200);
@@ -18,9 +18,9 @@ export const timestamp = z.string().refine(isRfc3339, { message: 'expected an RF
 /** A non-negative integer counter. */
 export const count = z.number().int().min(0);
 
-/** The id to use for a new row: the caller's, or a fresh UUID. */
+/** The id to use for a new row: the caller's, or a fresh time-ordered UUID (v7). */
 export function newId(given: string | undefined): string {
-  return given ?? randomUUID();
+  return given ?? uuidv7();
 }
 
 /** Reads the row of `table` with `id`, or throws NOT_FOUND naming the write. */
