@@ -110,7 +110,7 @@ CREATE TABLE _scribe_requests (
 );
 
 CREATE TABLE _scribe_changes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   entity TEXT NOT NULL,
   key TEXT NOT NULL,
   op TEXT NOT NULL CHECK (op IN ('created', 'updated', 'deleted')),

@@ -333,12 +333,15 @@ export class Store {
     return r.m ?? undefined;
   }
 
-  /** The newest seq ever given (0 when none), from SQLite's AUTOINCREMENT counter: survives pruning. */
+  /**
+   * The newest seq given (0 when none). Pruning keeps the newest rows, so the
+   * maximum never goes back and a new change always gets the next number: seq is the
+   * rowid (`MAX(rowid) + 1`), and a rolled-back write gives its number back, which
+   * keeps seq gap-free among committed writes.
+   */
   latestChangeSeq(): number {
-    const r = this.#handlerDb.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_scribe_changes'").get() as
-      | { seq: number }
-      | undefined;
-    return r?.seq ?? 0;
+    const r = this.#handlerDb.prepare('SELECT MAX(seq) AS m FROM _scribe_changes').get() as { m: number | null };
+    return r.m ?? 0;
   }
 
   /** Runs a read-only SQL statement on this connection; INVALID_PARAMS for anything that writes. */
