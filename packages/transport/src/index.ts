@@ -7,7 +7,7 @@
  */
 export { RpcServer, type RpcServerOptions, type RpcServerStats } from './rpc-server.js';
 export { type RpcHandler, type RpcContext } from './request-dispatcher.js';
-export { RpcClient, type RpcClientOptions, type CallOptions } from './rpc-client.js';
+export { RpcClient, MAX_COALESCED_CALLS, MAX_COALESCED_BYTES, type RpcClientOptions, type CallOptions } from './rpc-client.js';
 export { EventSubscriber, type EventSubscriberOptions, type EventListener } from './event-subscriber.js';
 export { BindError } from './bind-error.js';
 export {

@@ -22,6 +22,12 @@ export interface RpcClientOptions {
   logger?: Logger;
   /** Reply timeout of a call unless it says otherwise; default {@link DEFAULT_TIMEOUT_MS}. */
   defaultTimeoutMs?: number;
+  /**
+   * Most calls coalesced into one JSON-RPC batch frame when several are waiting to
+   * be sent; 1 sends every call on its own. Default {@link MAX_COALESCED_CALLS}.
+   * Keep it at or below the server's `maxBatchLength`.
+   */
+  maxCoalescedCalls?: number;
 }
 
 /** Per-call options of {@link RpcClient.call}. */
@@ -38,6 +44,11 @@ export interface CallOptions {
 const SEND_RETRY_MS = 100;
 
 const EMPTY = Buffer.alloc(0);
+
+/** Most calls sent together in one JSON-RPC batch frame (default of `maxCoalescedCalls`). */
+export const MAX_COALESCED_CALLS = 128;
+/** Most bytes of requests coalesced into one frame. */
+export const MAX_COALESCED_BYTES = 256 * 1024;
 
 interface PendingCall {
   readonly id: number;
@@ -89,13 +100,15 @@ export class RpcClient {
   #pumping: Promise<void> | undefined;
   #receiving: Promise<void> | undefined;
   #wakeSender: (() => void) | undefined;
-  /** The call whose `send()` is in progress: it may reach the peer whatever happens next. */
-  #sending: PendingCall | undefined;
+  /** The calls whose `send()` is in progress: they may reach the peer whatever happens next. */
+  readonly #sending = new Set<PendingCall>();
+  readonly #maxCoalesce: number;
 
   constructor(options: RpcClientOptions) {
     this.#endpoint = endpointOption('endpoint', options.endpoint);
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'rpc-client' });
     this.#defaultTimeoutMs = integerOption('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 1);
+    this.#maxCoalesce = integerOption('maxCoalescedCalls', options.maxCoalescedCalls, MAX_COALESCED_CALLS, 1);
   }
 
   /** The endpoint the client is (or will be) connected to. */
@@ -245,14 +258,27 @@ export class RpcClient {
   }
 
   #kickSender(): void {
-    this.#pumping ??= this.#pump().finally(() => {
-      this.#pumping = undefined;
-      // A call added while the loop was finishing must not be stranded.
-      if (this.#outbox.size > 0 && !this.#closed) this.#kickSender();
-    });
+    if (this.#pumping !== undefined) return;
+    // Start the loop on the next turn of the event loop, not now: every call made in
+    // this turn (a burst of writes, or the next writes of callers whose replies just
+    // arrived together) is then in the outbox and goes out in one frame.
+    this.#pumping = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#pump())
+      .finally(() => {
+        this.#pumping = undefined;
+        // A call added while the loop was finishing must not be stranded.
+        if (this.#outbox.size > 0 && !this.#closed) this.#kickSender();
+      });
   }
 
-  /** The one send loop: oldest unsent call first, only while a peer is connected. */
+  /**
+   * The one send loop: oldest unsent calls first, only while a peer is connected.
+   * Calls that queued up while the previous send was in progress go out together as
+   * one JSON-RPC batch frame (up to {@link MAX_COALESCED_CALLS} calls and
+   * {@link MAX_COALESCED_BYTES}): one ZeroMQ message and one reply frame instead of
+   * one per call, which is most of the per-write cost under load. A call alone in the
+   * outbox goes out as a plain request.
+   */
   async #pump(): Promise<void> {
     while (!this.#closed && this.#outbox.size > 0) {
       const socket = this.#socket;
@@ -263,27 +289,40 @@ export class RpcClient {
         });
         continue;
       }
-      const call = this.#outbox.values().next().value as PendingCall;
-      const frames = call.frames;
-      if (frames === undefined) {
-        this.#outbox.delete(call);
-        continue;
+      const batch: PendingCall[] = [];
+      let bytes = 0;
+      for (const call of this.#outbox) {
+        if (call.frames === undefined) {
+          this.#outbox.delete(call);
+          continue;
+        }
+        const size = call.frames[1].length;
+        if (batch.length > 0 && (batch.length >= this.#maxCoalesce || bytes + size > MAX_COALESCED_BYTES)) break;
+        batch.push(call);
+        bytes += size;
       }
-      this.#sending = call;
+      if (batch.length === 0) continue;
+      const frames: [Buffer, string] =
+        batch.length === 1 ? batch[0]!.frames! : [EMPTY, `[${batch.map((c) => c.frames![1]).join(',')}]`];
+      for (const call of batch) this.#sending.add(call);
       try {
         await socket.send(frames);
       } catch (error) {
-        this.#sending = undefined;
+        this.#sending.clear();
         if (this.#closed) return;
         if (isEagain(error)) continue; // no room or no peer for SEND_RETRY_MS: look again
-        this.#outbox.delete(call);
-        this.#logger.warn({ err: error, id: call.id }, 'send failed');
-        this.#settle(call)?.reject(new WriteError('UNREACHABLE', 'request could not be sent', { method: call.writeName, cause: error }));
+        this.#logger.warn({ err: error, calls: batch.length }, 'send failed');
+        for (const call of batch) {
+          this.#outbox.delete(call);
+          this.#settle(call)?.reject(new WriteError('UNREACHABLE', 'request could not be sent', { method: call.writeName, cause: error }));
+        }
         continue;
       }
-      this.#sending = undefined;
-      call.frames = undefined;
-      this.#outbox.delete(call);
+      this.#sending.clear();
+      for (const call of batch) {
+        call.frames = undefined;
+        this.#outbox.delete(call);
+      }
     }
   }
 
@@ -305,7 +344,7 @@ export class RpcClient {
     // primary may be working on it: TIMEOUT. Never sent means no peer was there to
     // take it during the whole call: UNREACHABLE, and it certainly did not run. A
     // send still in progress may yet deliver it, so that is TIMEOUT too.
-    if (call.frames === undefined || call === this.#sending) {
+    if (call.frames === undefined || this.#sending.has(call)) {
       call.reject(new WriteError('TIMEOUT', `No reply to ${call.method} within ${call.timeoutMs} ms`, { method: call.writeName }));
     } else {
       call.frames = undefined;

@@ -3,7 +3,7 @@
  * and a PUB socket for events.
  */
 import { performance } from 'node:perf_hooks';
-import { Publisher, Router } from 'zeromq';
+import { XPublisher, Router } from 'zeromq';
 import type { Logger } from 'pino';
 import { BindError } from './bind-error.js';
 import { isIpcEndpointLive } from './endpoint.js';
@@ -89,7 +89,13 @@ export class RpcServer {
   readonly #stats: RpcServerStats = { received: 0, replied: 0, dropped: 0, errors: 0 };
   #state: State = 'new';
   #router: Router | undefined;
-  #pub: Publisher | undefined;
+  #pub: XPublisher | undefined;
+  /**
+   * Topic prefixes some subscriber holds, as the XPUB socket reports them (it passes
+   * on the first subscription to a prefix and the last unsubscription). A publish
+   * no subscription matches is skipped before it costs a JSON encode and a send.
+   */
+  readonly #subscriptions = new Set<string>();
   #replies: SendQueue | undefined;
   #events: SendQueue | undefined;
   #loop: Promise<void> | undefined;
@@ -173,7 +179,7 @@ export class RpcServer {
       // reply; beyond it libzmq drops the connection before we allocate the message.
       maxMessageSize: Math.min(this.#limits.maxMessageBytes * 2 + 65_536, 2 ** 31 - 1),
     });
-    const pub = new Publisher({ linger: 0 });
+    const pub = new XPublisher({ linger: 0 });
     try {
       await this.#bindOne(router, 'ROUTER', this.#routerEndpoint);
       await this.#bindOne(pub, 'PUB', this.#pubEndpoint);
@@ -190,12 +196,34 @@ export class RpcServer {
     this.#boundPubEndpoint = pub.lastEndpoint ?? this.#pubEndpoint;
     this.#replies = new SendQueue(router, this.#logger, () => this.#stats.dropped++);
     this.#events = new SendQueue(pub, this.#logger);
+    void this.#subscriptionLoop(pub);
     this.#state = 'bound';
     this.#loop = this.#receiveLoop(router);
     this.#logger.info({ router: this.#boundRouterEndpoint, pub: this.#boundPubEndpoint }, 'rpc server bound');
   }
 
-  async #bindOne(socket: Router | Publisher, name: 'ROUTER' | 'PUB', endpoint: string): Promise<void> {
+  /** Follows subscribe (0x01 + prefix) and unsubscribe (0x00 + prefix) messages on the XPUB socket. */
+  async #subscriptionLoop(pub: XPublisher): Promise<void> {
+    try {
+      for await (const [frame] of pub) {
+        if (frame === undefined || frame.length === 0) continue;
+        const prefix = frame.subarray(1).toString('utf8');
+        if (frame[0] === 1) this.#subscriptions.add(prefix);
+        else if (frame[0] === 0) this.#subscriptions.delete(prefix);
+      }
+    } catch (error) {
+      if (this.#state === 'bound') this.#logger.warn({ err: error }, 'subscription loop stopped; publishing to every topic from now on');
+      this.#subscriptions.add('');
+    }
+  }
+
+  /** True when some subscriber's prefix matches `topic`. */
+  #subscribed(topic: string): boolean {
+    for (const prefix of this.#subscriptions) if (topic.startsWith(prefix)) return true;
+    return false;
+  }
+
+  async #bindOne(socket: Router | XPublisher, name: 'ROUTER' | 'PUB', endpoint: string): Promise<void> {
     if (await this.#ipcStaysLive(endpoint)) {
       throw new BindError(name, endpoint, 'EADDRINUSE', 'address already in use (another process is listening on this ipc socket)');
     }
@@ -223,7 +251,8 @@ export class RpcServer {
   /**
    * Publishes `payload` (JSON-serialised; undefined becomes null) on `topic`.
    * Resolves once the PUB socket accepted it; PUB never blocks, and subscribers
-   * that are slow or not yet connected miss messages (ZeroMQ PUB semantics).
+   * that are slow or not yet connected miss messages (ZeroMQ PUB semantics). A
+   * topic no subscriber asked for is not sent at all.
    */
   async publish(topic: string, payload: unknown): Promise<void> {
     const events = this.#events;
@@ -231,6 +260,7 @@ export class RpcServer {
       throw new Error(`RpcServer.publish: the server is ${this.#state}, not bound`);
     }
     if (typeof topic !== 'string') throw new TypeError(`Expected topic to be a string, got ${typeof topic}`);
+    if (!this.#subscribed(topic)) return;
     const json = JSON.stringify(payload === undefined ? null : payload);
     await events.send([topic, json]);
   }

@@ -194,9 +194,12 @@ describe('RpcClient: reconnect and close', () => {
     const inFlight = c.call('hang', {});
     const unsent = new RpcClient({ endpoint: eps.named('nobody') });
     const queued = unsent.call('who', null);
+    // Listen before closing: close() rejects them at once.
+    const inFlightEnds = expect(inFlight).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'client closed' });
+    const queuedEnds = expect(queued).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'client closed' });
     await Promise.all([c.close(), unsent.close()]);
-    await expect(inFlight).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'client closed' });
-    await expect(queued).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'client closed' });
+    await inFlightEnds;
+    await queuedEnds;
     await expect(c.call('who', null)).rejects.toMatchObject({ code: 'UNREACHABLE', message: 'client closed' });
     await c.close();
     expect(() => c.connect()).toThrow(/closed/);
