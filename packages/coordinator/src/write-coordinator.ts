@@ -35,6 +35,13 @@ export class WriteCoordinator {
   readonly #inflight = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<CoordinatorListener>();
   #flushScheduled = false;
+  /**
+   * Writes left to run one per transaction after a batch failed to commit. The
+   * failed batch's writes come back as retries; alone in its transaction, a write
+   * that makes COMMIT fail (a deferred constraint, say) fails by itself instead of
+   * taking its neighbours down with it again and again.
+   */
+  #isolate = 0;
   #state: State = 'open';
   #closing: Promise<void> | undefined;
   readonly #metrics: CoordinatorMetrics = {
@@ -176,7 +183,8 @@ export class WriteCoordinator {
 
   #flush(): void {
     const now = this.#options.clock();
-    const taken = this.#pending.splice(0, this.#options.maxBatchSize);
+    const taken = this.#pending.splice(0, this.#isolate > 0 ? 1 : this.#options.maxBatchSize);
+    if (this.#isolate > 0) this.#isolate--;
     const batch: Pending[] = [];
     for (const p of taken) {
       if (p.deadline !== undefined && p.deadline <= now) {
@@ -203,6 +211,7 @@ export class WriteCoordinator {
     } catch (e) {
       const error = asWriteError(e, null, true);
       this.#metrics.failedBatches++;
+      if (batch.length > 1) this.#isolate = Math.max(this.#isolate, batch.length * 2);
       this.#metrics.failed += batch.length;
       this.#log.error({ err: e, size: batch.length }, 'batch failed to commit; every write in it is refused as retryable');
       const end = this.#options.clock();
