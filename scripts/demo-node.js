@@ -5,7 +5,7 @@ import { pino } from 'pino';
 
 const [dbPath, instanceId] = process.argv.slice(2);
 const logger = pino({ level: 'info', base: undefined });
-const node = await openNode({ dbPath, instanceId, logger });
+const node = await openNode({ dbPath, instanceId, logger, provenanceLevel: 'info' });
 process.send({ type: 'ready', role: node.role, epoch: node.epoch });
 
 const q = node.querier;

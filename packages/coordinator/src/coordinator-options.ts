@@ -23,7 +23,7 @@ export interface WriteCoordinatorOptions {
   maxQueueDepth?: number;
   /** Milliseconds since the epoch; injected by tests. Default `Date.now`. */
   clock?: () => number;
-  /** The level of the one provenance line logged per write. Default `info`. */
+  /** The level of the one provenance line logged per write. Default `debug`: a line per write at info costs throughput; turn it up to watch writes (the demo does). */
   provenanceLevel?: ProvenanceLevel;
 }
 
@@ -54,6 +54,6 @@ export function resolveCoordinatorOptions(options: WriteCoordinatorOptions): Res
     maxBatchSize: positiveInteger('maxBatchSize', options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE),
     maxQueueDepth: positiveInteger('maxQueueDepth', options.maxQueueDepth, DEFAULT_MAX_QUEUE_DEPTH),
     clock: options.clock ?? Date.now,
-    provenanceLevel: options.provenanceLevel ?? 'info',
+    provenanceLevel: options.provenanceLevel ?? 'debug',
   });
 }

@@ -219,7 +219,7 @@ describe('WriteCoordinator', () => {
         cb();
       },
     });
-    const c = new WriteCoordinator({ store: new FakeStore(), logger: pino({ level: 'info' }, stream) });
+    const c = new WriteCoordinator({ store: new FakeStore(), logger: pino({ level: 'info' }, stream), provenanceLevel: 'info' });
     const req = put('logged');
     await c.submit(req);
     const line = lines.find((l) => l.msg === 'write');
@@ -231,6 +231,22 @@ describe('WriteCoordinator', () => {
       outcome: 'ok',
     });
     expect(typeof line!.duration_ms).toBe('number');
+  });
+
+  it('logs provenance at debug by default, so an info logger stays quiet per write', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    const quiet = new WriteCoordinator({ store: new FakeStore(), logger: pino({ level: 'info' }, stream) });
+    await quiet.submit(put('quiet'));
+    expect(lines.filter((l) => l.msg === 'write')).toEqual([]);
+    const chatty = new WriteCoordinator({ store: new FakeStore(), logger: pino({ level: 'debug' }, stream) });
+    await chatty.submit(put('chatty'));
+    expect(lines.filter((l) => l.msg === 'write')).toHaveLength(1);
   });
 
   it('validates its options with a message that says what to change', () => {

@@ -48,7 +48,7 @@ export interface OpenNodeOptions {
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   startTimeoutMs?: number;
-  /** Level of the per-write provenance line on the primary. Default `info`. */
+  /** Level of the per-write provenance line on the primary. Default `debug`. */
   provenanceLevel?: 'info' | 'debug' | 'trace' | 'silent';
 }
 
