@@ -46,18 +46,35 @@ export function appliedVersions(db: SqliteDatabase): number[] {
 }
 
 /**
- * Refuses a file that records a version this code does not know and that is newer
- * than everything it knows: it was migrated by newer code, and writing to it could
- * corrupt what that code relies on.
+ * Refuses a file that records a version newer than this code knows, namespace by
+ * namespace: it was migrated by newer code, and writing to it could break what that
+ * code relies on.
+ *
+ * - Built-in versions (below {@link FIRST_APPLICATION_MIGRATION}) are compared with
+ *   the newest built-in version known.
+ * - Application versions ({@link FIRST_APPLICATION_MIGRATION} and up) are compared
+ *   with the newest application version known, but only when the opener supplied
+ *   application migrations: a generic tool (the `scribe` CLI, a status probe) that
+ *   knows none of the application's schema can still open the file.
  */
 export function checkNotNewer(applied: readonly number[], known: readonly Migration[]): void {
-  const knownVersions = new Set(known.map((m) => m.version));
-  const newest = known.length === 0 ? 0 : Math.max(...known.map((m) => m.version));
-  const unknown = applied.filter((v) => !knownVersions.has(v) && v > newest);
-  if (unknown.length > 0) {
+  const newestIn = (app: boolean): number =>
+    known.filter((m) => (m.version >= FIRST_APPLICATION_MIGRATION) === app).reduce((max, m) => Math.max(max, m.version), 0);
+  const newestBuiltin = newestIn(false);
+  const newestApp = newestIn(true);
+  const builtinAhead = applied.filter((v) => v < FIRST_APPLICATION_MIGRATION && v > newestBuiltin);
+  if (builtinAhead.length > 0) {
     throw new WriteError(
       'SCHEMA_MISMATCH',
-      `the database has schema version ${Math.max(...unknown)} but this code knows versions up to ${newest}; upgrade scribe (or the application) before opening it`,
+      `the database has scribe schema version ${Math.max(...builtinAhead)} but this code knows versions up to ${newestBuiltin}; upgrade scribe before opening it`,
+    );
+  }
+  if (newestApp === 0) return;
+  const appAhead = applied.filter((v) => v >= FIRST_APPLICATION_MIGRATION && v > newestApp);
+  if (appAhead.length > 0) {
+    throw new WriteError(
+      'SCHEMA_MISMATCH',
+      `the database has application schema version ${Math.max(...appAhead)} but this code knows application versions up to ${newestApp}; upgrade the application before opening it`,
     );
   }
 }

@@ -173,9 +173,9 @@ export class Store {
         db.pragma(`synchronous = ${sync}`);
       }
       const store = new Store(db, options, migrations);
-      if (options.readonly) {
+      if (options.readonly || options.autoMigrate === false) {
         checkNotNewer(appliedVersions(store.#handlerDb), migrations);
-      } else if (options.autoMigrate !== false) {
+      } else {
         store.migrate();
       }
       return store;
@@ -251,11 +251,14 @@ export class Store {
           change: (entity, key, op) => void pending.push([entity, key, op]),
         };
         let outcome: BatchItemOutcome;
+        let stored: string | undefined;
         savepoint.run();
         try {
           const definition = this.registry.get(item.method);
           const params = this.registry.validate(item.method, item.params);
           const result = definition!.handler(ctx, params);
+          // Serialised inside the savepoint: a result that cannot be recorded fails this write alone.
+          stored = JSON.stringify(result ?? null);
           release.run();
           outcome = { ok: true, result, duplicate: false };
         } catch (e) {
@@ -265,11 +268,11 @@ export class Store {
           const error = mapDriverError(e, item.method);
           if (error.code === 'INTERNAL') this.#log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
           outcome = { ok: false, error, duplicate: false };
+          stored = error.isRetryable()
+            ? undefined
+            : JSON.stringify({ code: error.code, message: error.message, field: error.field });
         }
-        if (outcome.ok || !outcome.error.isRetryable()) {
-          const stored = outcome.ok
-            ? JSON.stringify(outcome.result ?? null)
-            : JSON.stringify({ code: outcome.error.code, message: outcome.error.message, field: outcome.error.field });
+        if (stored !== undefined) {
           insertRecord.run(rid, item.meta.source_instance_id, item.method, outcome.ok ? 1 : 0, stored, now);
         }
         for (const [entity, key, op] of pending) {

@@ -113,10 +113,24 @@ export function paramsError(method: string, params: unknown, error: z.ZodError):
       expected = issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
       break;
     case 'too_small':
-      expected = issue.origin === 'string' ? `a string of at least ${String(issue.minimum)} characters` : `at least ${String(issue.minimum)}`;
+      expected =
+        issue.origin === 'string'
+          ? `a string of at least ${String(issue.minimum)} characters`
+          : issue.origin === 'array'
+            ? `a list of at least ${String(issue.minimum)} items`
+            : `at least ${String(issue.minimum)}`;
       break;
     case 'too_big':
-      expected = issue.origin === 'string' ? `a string of at most ${String(issue.maximum)} characters` : `at most ${String(issue.maximum)}`;
+      expected =
+        issue.origin === 'string'
+          ? `a string of at most ${String(issue.maximum)} characters`
+          : issue.origin === 'array'
+            ? `a list of at most ${String(issue.maximum)} items`
+            : `at most ${String(issue.maximum)}`;
+      break;
+    case 'custom':
+      // Refinements carry what they expect as their message (e.g. 'an RFC 3339 time').
+      expected = issue.message;
       break;
     default:
       expected = `valid (${issue.message})`;

@@ -17,9 +17,11 @@ const statement = z.strictObject({
 /** Statements raw SQL may not run: transaction control and connection-level commands. */
 const FORBIDDEN_START = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|ATTACH|DETACH|VACUUM|PRAGMA|REINDEX|ANALYZE)\b/i;
 const INTERNAL_TABLE = /_scribe_/i;
+/** Leading whitespace and SQL comments, which SQLite skips before the first keyword. */
+const LEADING_NOISE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*/;
 
 function run(ctx: WriteContext, method: string, field: string, s: z.infer<typeof statement>): ExecResult {
-  if (FORBIDDEN_START.test(s.sql)) {
+  if (FORBIDDEN_START.test(s.sql.replace(LEADING_NOISE, ''))) {
     throw new WriteError('INVALID_PARAMS', `${method}: transaction control, PRAGMA and connection commands are not allowed in raw SQL`, {
       method,
       field,
@@ -44,6 +46,10 @@ function run(ctx: WriteContext, method: string, field: string, s: z.infer<typeof
       : Array.isArray(s.params)
         ? stmt.run(...s.params.map(bool))
         : stmt.run(Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, bool(v)])));
+  if (!ctx.db.inTransaction) {
+    // Defence in depth: nothing that ends the transaction may slip past the checks above.
+    throw new WriteError('INTERNAL', `${method}: the statement ended the write's transaction`, { method });
+  }
   return { changes: info.changes, last_insert_rowid: Number(info.lastInsertRowid) };
 }
 

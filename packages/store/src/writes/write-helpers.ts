@@ -14,7 +14,7 @@ export const name = z.string().min(1);
 /** A nullable, optional text column. */
 export const optionalText = z.string().nullable().optional();
 /** An RFC 3339 time. */
-export const timestamp = z.string().refine(isRfc3339, { message: 'expected an RFC 3339 time' });
+export const timestamp = z.string().refine(isRfc3339, { message: 'an RFC 3339 time' });
 /** A non-negative integer counter. */
 export const count = z.number().int().min(0);
 
