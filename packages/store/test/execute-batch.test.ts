@@ -1,0 +1,189 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { WriteError } from '@scribe/protocol';
+import { harness, item, snapshot, thrown } from './helpers.js';
+
+describe('Store.executeBatch', () => {
+  it('a failing write amid successful ones rolls back only itself and gets its own error', () => {
+    const { store } = harness();
+    const result = store.executeBatch([
+      item('CreateSession', { id: 's1', title: 'one' }),
+      item('CreateMessage', { id: 'm1', session_id: 's1', role: 'user', parts: '[]' }),
+      item('CreateMessage', { id: 'm2', session_id: 'missing', role: 'user', parts: '[]' }),
+      item('CreateSession', { id: 's1', title: 'duplicate id' }),
+      item('CreateSession', { title: 7 }),
+      item('NoSuchWrite', {}),
+      item('CreateMessage', { id: 'm3', session_id: 's1', role: 'assistant', parts: '[]' }),
+    ]);
+    expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual([
+      'ok', 'ok', 'CONFLICT', 'CONFLICT', 'INVALID_PARAMS', 'METHOD_NOT_FOUND', 'ok',
+    ]);
+    const failed = result.outcomes.filter((o) => !o.ok);
+    for (const o of failed) expect(o.ok === false && o.error).toBeInstanceOf(WriteError);
+    expect(result.outcomes[5]).toMatchObject({ ok: false, error: { method: 'NoSuchWrite' } });
+    expect(result.outcomes[4]).toMatchObject({ ok: false, error: { field: 'params.title' } });
+    expect(store.reads.listMessages('s1').map((m) => m.id)).toEqual(['m1', 'm3']);
+    expect(store.reads.getSession('s1')).toMatchObject({ title: 'one', message_count: 2 });
+    expect(store.reads.getMessage('m2')).toBeUndefined();
+  });
+
+  it('records every non-retryable outcome with its request id in the same transaction', () => {
+    const { store, clock } = harness();
+    store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
+    expect(store.findRequest('r-ok')).toEqual({
+      request_id: 'r-ok',
+      source_instance_id: 'test',
+      method: 'CreateSession',
+      ok: true,
+      result: store.reads.getSession('s1'),
+      committed_at: clock.iso,
+    });
+    expect(store.findRequest('r-fail')).toMatchObject({
+      ok: false,
+      method: 'UpdateSession',
+      result: { code: 'NOT_FOUND', message: expect.stringMatching(/^UpdateSession: /) },
+    });
+    expect(store.findRequest('never-sent')).toBeUndefined();
+  });
+
+  it('a repeated request id returns the first outcome (success or failure) and executes nothing', () => {
+    const { store, clock } = harness();
+    const first = store.executeBatch([
+      item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
+      item('CreateMessage', { session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
+    ]);
+    clock.advance();
+    const before = snapshot(store);
+    const again = store.executeBatch([
+      item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
+      // The same request id with different params still answers from the record: a retry never re-executes.
+      item('CreateMessage', { session_id: 's1', role: 'user', parts: '[]' }, 'r2'),
+    ]);
+    expect(snapshot(store)).toEqual(before);
+    expect(again.changes).toEqual([]);
+    expect(again.outcomes[0]).toEqual({ ok: true, result: (first.outcomes[0] as { result: unknown }).result, duplicate: true });
+    const o = again.outcomes[1]!;
+    expect(o.ok).toBe(false);
+    expect(o.duplicate).toBe(true);
+    if (!o.ok) {
+      expect(o.error).toBeInstanceOf(WriteError);
+      expect(o.error).toMatchObject({ code: 'CONFLICT', method: 'CreateMessage', retryable: false });
+      expect(o.error.message).toBe((first.outcomes[1] as { error: WriteError }).error.message);
+    }
+  });
+
+  it('a request id repeated inside one batch runs once; the repeat gets the same outcome marked duplicate', () => {
+    const { store } = harness();
+    const r = store.executeBatch([
+      item('CreateSession', { title: 'a' }, 'same'),
+      item('CreateSession', { title: 'b' }, 'same'),
+      item('DeleteSession', { id: 'x' }, 'other'),
+      item('DeleteSession', { id: 'x' }, 'other'),
+    ]);
+    expect(store.reads.listSessions()).toHaveLength(1);
+    expect(r.outcomes[0]).toMatchObject({ ok: true, duplicate: false });
+    expect(r.outcomes[1]).toEqual({ ...r.outcomes[0], duplicate: true });
+    expect(r.outcomes[3]).toEqual({ ok: true, result: { deleted: 0, messages: 0, files: 0, scores: 0 }, duplicate: true });
+  });
+
+  it('change events get gap-free increasing seq among committed writes, failed writes add none', () => {
+    const { store, clock } = harness();
+    const a = store.executeBatch([
+      item('CreateSession', { id: 's1', title: 'one' }, 'r1'),
+      item('CreateMessage', { id: 'm1', session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
+      item('CreateMessage', { id: 'm2', session_id: 's1', role: 'user', parts: '[]' }, 'r3'),
+    ]);
+    expect(a.changes).toEqual([
+      { seq: 1, entity: 'sessions', key: 's1', op: 'created', request_id: 'r1', source_instance_id: 'test', at: clock.iso },
+      { seq: 2, entity: 'messages', key: 'm2', op: 'created', request_id: 'r3', source_instance_id: 'test', at: clock.iso },
+      { seq: 3, entity: 'sessions', key: 's1', op: 'updated', request_id: 'r3', source_instance_id: 'test', at: clock.iso },
+    ]);
+    const b = store.executeBatch([item('DeleteSession', { id: 's1' }, 'r4')]);
+    expect(b.changes.map((c) => [c.seq, c.entity, c.key, c.op])).toEqual([
+      [4, 'messages', 'm2', 'deleted'],
+      [5, 'sessions', 's1', 'deleted'],
+    ]);
+    expect(store.changesSince(0)).toEqual([...a.changes, ...b.changes]);
+    expect(store.changesSince(3).map((c) => c.seq)).toEqual([4, 5]);
+    expect(store.changesSince(0, 2).map((c) => c.seq)).toEqual([1, 2]);
+  });
+
+  it('when BEGIN IMMEDIATE cannot get the write lock it throws a retryable BUSY and applies nothing', () => {
+    const { store, path } = harness({ busyTimeoutMs: 0 });
+    store.executeWrite(item('CreateSession', { id: 'before', title: 'x' }));
+    const before = snapshot(store);
+    const holder = new Database(path, { timeout: 0 });
+    holder.exec("BEGIN IMMEDIATE; INSERT INTO projects (id, name, path, created_at, updated_at) VALUES ('h', 'h', '/h', 'x', 'x')");
+    try {
+      const e = thrown(() =>
+        store.executeBatch([item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'), item('CreateSession', { title: 'y' })]),
+      );
+      expect(e).toMatchObject({ code: 'BUSY', retryable: true });
+      expect(e.isRetryable()).toBe(true);
+      expect(e.message).toMatch(/nothing was applied/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(snapshot(store)).toEqual(before);
+    expect(store.findRequest('locked-1')).toBeUndefined();
+    // The same request succeeds on retry once the lock is gone.
+    expect(store.executeWrite(item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'))).toMatchObject({ id: 'during' });
+  });
+
+  it('when COMMIT fails it rolls everything back and throws a retryable error', () => {
+    // A deferred foreign key is checked only at COMMIT: a real way to make COMMIT itself fail.
+    const { store } = harness({
+      migrations: [
+        {
+          version: 1001,
+          name: 'deferred fk',
+          up: `CREATE TABLE notes (id TEXT PRIMARY KEY, session_id TEXT REFERENCES sessions (id) DEFERRABLE INITIALLY DEFERRED)`,
+        },
+      ],
+    });
+    const before = snapshot(store);
+    const e = thrown(() =>
+      store.executeBatch([
+        item('CreateSession', { id: 'ok', title: 'fine' }, 'c1'),
+        item('Exec', { sql: "INSERT INTO notes (id, session_id) VALUES ('n', 'no-such-session')" }, 'c2'),
+      ]),
+    );
+    expect(e.retryable).toBe(true);
+    expect(['BUSY', 'INTERNAL']).toContain(e.code);
+    expect(snapshot(store)).toEqual(before);
+    expect(store.findRequest('c1')).toBeUndefined();
+    expect(store.reads.getSession('ok')).toBeUndefined();
+    // The store is usable afterwards.
+    expect(store.executeWrite(item('CreateSession', { id: 'after', title: 'x' }))).toMatchObject({ id: 'after' });
+  });
+
+  it('executeWrite returns the result or throws the write error', () => {
+    const { store } = harness();
+    expect(store.executeWrite(item('CreateSession', { id: 's', title: 't' }))).toMatchObject({ id: 's', title: 't' });
+    expect(thrown(() => store.executeWrite(item('UpdateSession', { id: 'missing', title: 'x' })))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('an empty batch commits nothing and returns nothing', () => {
+    const { store } = harness();
+    expect(store.executeBatch([])).toEqual({ outcomes: [], changes: [] });
+  });
+
+  it('prunes idempotency records to the newest requestRetention', () => {
+    const { store } = harness({ requestRetention: 10 });
+    const items = Array.from({ length: 1200 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `keep-${i}`));
+    store.executeBatch(items.slice(0, 600));
+    store.executeBatch(items.slice(600));
+    const left = store.query<{ n: number }>('SELECT COUNT(*) AS n FROM _scribe_requests')[0]!.n;
+    expect(left).toBeLessThanOrEqual(10 + 600);
+    expect(store.findRequest('keep-0')).toBeUndefined();
+    expect(store.findRequest('keep-1199')).toMatchObject({ ok: true });
+  });
+
+  it('refuses writes after close with SHUTTING_DOWN; close is idempotent', () => {
+    const { store } = harness();
+    store.close();
+    store.close();
+    expect(thrown(() => store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
+  });
+});
