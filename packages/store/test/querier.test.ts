@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { WriteError } from '@scribe/protocol';
+import { QUERIER_WRITES, createQuerier, directWriteFn, type WriteFn } from '@scribe/store';
+import { harness, rejection } from './helpers.js';
+
+describe('createQuerier over any WriteFn', () => {
+  it('sends each typed write by its registered name with the params and options unchanged', async () => {
+    const { store } = harness();
+    const calls: Array<[string, unknown, unknown]> = [];
+    const write: WriteFn = async (method, params, options) => {
+      calls.push([method, params, options]);
+      return { sent: method };
+    };
+    const q = createQuerier({ store, write });
+    const opts = { timeoutMs: 30_000 };
+    expect(await q.createMessage({ session_id: 's', role: 'user', parts: '[]' }, opts)).toEqual({ sent: 'CreateMessage' });
+    await q.deactivateLowestSkill();
+    await q.write('AppWrite', { a: 1 });
+    await q.exec('UPDATE t SET x = ?', [1]);
+    await q.exec('DELETE FROM t');
+    await q.execBatch([{ sql: 'DELETE FROM t' }]);
+    expect(calls).toEqual([
+      ['CreateMessage', { session_id: 's', role: 'user', parts: '[]' }, opts],
+      ['DeactivateLowestSkill', null, undefined],
+      ['AppWrite', { a: 1 }, undefined],
+      ['Exec', { sql: 'UPDATE t SET x = ?', params: [1] }, undefined],
+      ['Exec', { sql: 'DELETE FROM t' }, undefined],
+      ['ExecBatch', { statements: [{ sql: 'DELETE FROM t' }] }, undefined],
+    ]);
+  });
+
+  it('maps every typed write method to a registered write name', () => {
+    const { store } = harness();
+    const q = createQuerier({ store, write: async () => null }) as unknown as Record<string, unknown>;
+    for (const [method, name] of Object.entries(QUERIER_WRITES)) {
+      expect(store.registry.has(name)).toBe(true);
+      expect(typeof q[method]).toBe('function');
+    }
+    expect(Object.keys(QUERIER_WRITES)).toHaveLength(20); // + deactivateLowestSkill, which takes no params
+  });
+
+  it('passes a WriteFn rejection through as is', async () => {
+    const { store } = harness();
+    const q = createQuerier({ store, write: async () => Promise.reject(new WriteError('TIMEOUT', 'no answer')) });
+    expect(await rejection(q.createSession({ title: 't' }))).toMatchObject({ code: 'TIMEOUT', retryable: true });
+  });
+});
+
+describe('directWriteFn', () => {
+  it('runs writes on the store with a fresh request id and source "local", recorded for idempotency', async () => {
+    const { store, q } = harness();
+    const s = await q.createSession({ id: 's1', title: 't' });
+    const [change] = store.changesSince(0);
+    expect(change).toMatchObject({ entity: 'sessions', key: 's1', source_instance_id: 'local' });
+    const record = store.findRequest(change!.request_id);
+    expect(record).toMatchObject({ ok: true, method: 'CreateSession', source_instance_id: 'local', result: s });
+  });
+
+  it('reuses a given request id so a retried write applies once', async () => {
+    const { store } = harness();
+    const write = directWriteFn(store);
+    const a = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
+    const b = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
+    expect(b).toEqual(a);
+    expect(store.reads.listSessions()).toHaveLength(1);
+  });
+
+  it('rejects with the write error', async () => {
+    const { q } = harness();
+    expect(await rejection(q.write('Nope', {}))).toMatchObject({ code: 'METHOD_NOT_FOUND', method: 'Nope' });
+  });
+});
+
+describe('Querier.query (local read-only SQL)', () => {
+  it('runs a read with positional or named params', async () => {
+    const { q } = harness();
+    await q.createSession({ id: 'a', title: 'alpha' });
+    await q.createSession({ id: 'b', title: 'beta' });
+    expect(await q.query('SELECT id FROM sessions WHERE title = ?', ['beta'])).toEqual([{ id: 'b' }]);
+    expect(await q.query<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE id <> :id', { id: 'a' })).toEqual([{ n: 1 }]);
+    expect(await q.query('SELECT id FROM sessions ORDER BY id')).toEqual([{ id: 'a' }, { id: 'b' }]);
+  });
+
+  it('refuses statements that write, with INVALID_PARAMS, and runs nothing', async () => {
+    const { q } = harness();
+    await q.createSession({ id: 'a', title: 'alpha' });
+    await expect(q.query("UPDATE sessions SET title = 'x'")).rejects.toMatchObject({ code: 'INVALID_PARAMS', field: 'sql' });
+    await expect(q.query('DELETE FROM sessions')).rejects.toBeInstanceOf(WriteError);
+    expect((await q.getSession('a'))!.title).toBe('alpha');
+  });
+
+  it('maps bad SQL to a WriteError without driver text', async () => {
+    const { q } = harness();
+    const e = await rejection(q.query('SELECT * FROM nowhere'));
+    expect(e.code).toBe('INVALID_PARAMS');
+    expect(e.message).not.toMatch(/nowhere/);
+  });
+});
