@@ -349,18 +349,22 @@ export class Store {
 
   /** Runs a read-only SQL statement on this connection; INVALID_PARAMS for anything that writes. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): T[] {
+    const refused = () =>
+      new WriteError('INVALID_PARAMS', 'query() runs read-only statements; send writes through the write path', {
+        method: 'query',
+        field: 'sql',
+      });
+    // Checked before prepare: SQLite applies many setting PRAGMAs while compiling them.
+    if (setsPragma(sql)) throw refused();
     let stmt: Database.Statement;
     try {
       stmt = this.#db.prepare(sql);
     } catch (e) {
       throw mapDriverError(e, 'query');
     }
-    if (!stmt.readonly) {
-      throw new WriteError('INVALID_PARAMS', 'query() runs read-only statements; send writes through the write path', {
-        method: 'query',
-        field: 'sql',
-      });
-    }
+    // SQLite calls transaction control, ATTACH and setting PRAGMAs "read-only" (they write no page), but on
+    // the primary's connection they would change every later write: refuse them too (they return no rows).
+    if (!stmt.readonly || !stmt.reader) throw refused();
     try {
       if (params === undefined) return stmt.all() as T[];
       return (Array.isArray(params) ? stmt.all(...params) : stmt.all(params)) as T[];
@@ -395,6 +399,16 @@ export class Store {
       db.prepare('DELETE FROM _scribe_changes WHERE seq <= ?').run(maxSeq - this.#changeRetention);
     }
   }
+}
+
+/** PRAGMAs that take an argument and only read (schema introspection and checks). */
+const READING_PRAGMA = /^(table_info|table_xinfo|table_list|index_list|index_info|index_xinfo|foreign_key_list|foreign_key_check|integrity_check|quick_check)$/i;
+const PRAGMA_WITH_ARGUMENT = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*PRAGMA\s+(?:\w+\s*\.\s*)?(\w+)\s*[=(]/i;
+
+/** True for `PRAGMA name = value` and `PRAGMA name(value)` unless `name` only reads. */
+function setsPragma(sql: string): boolean {
+  const m = PRAGMA_WITH_ARGUMENT.exec(sql);
+  return m !== null && !READING_PRAGMA.test(m[1]!);
 }
 
 interface RawRecord {
