@@ -102,8 +102,13 @@ export function paramsError(method: string, params: unknown, error: z.ZodError):
   const issue = error.issues[0];
   if (issue === undefined) return new WriteError('INVALID_PARAMS', `Invalid params for ${method}`, { method, field: 'params' });
   if (issue.code === 'unrecognized_keys') {
-    const field = fieldName([...issue.path, issue.keys[0] ?? '?']);
-    return new WriteError('INVALID_PARAMS', `Unknown field ${field} for ${method}`, { method, field });
+    const key = issue.keys[0] ?? '?';
+    const field = fieldName([...issue.path, key]);
+    const got = describe(valueAt(params, [...issue.path, key]));
+    return new WriteError('INVALID_PARAMS', `Expected ${field} to be absent (${method} has no such field), got ${got}`, {
+      method,
+      field,
+    });
   }
   const field = fieldName(issue.path);
   const got = describe(valueAt(params, issue.path)).replace(/^undefined \(undefined\)$/, 'nothing');

@@ -47,7 +47,7 @@ describe('WriteRegistry', () => {
     ['a number too small', { n: 0 }, 'params.n', 'Expected params.n to be at least 1, got 0 (number)'],
     ['an empty list', { n: 1, tags: [] }, 'params.tags', 'Expected params.tags to be a list of at least 1 items, got an array (length 0)'],
     ['a nested field', { n: 1, nested: { a: 2 } }, 'params.nested.a', 'Expected params.nested.a to be a string, got 2 (number)'],
-    ['an unknown key', { n: 1, extra: true }, 'params.extra', 'Unknown field params.extra for Ping'],
+    ['an unknown key', { n: 1, extra: true }, 'params.extra', 'Expected params.extra to be absent (Ping has no such field), got true (boolean)'],
     ['params that are not an object', null, 'params', 'Expected params to be an object, got null'],
   ])('validate answers INVALID_PARAMS for %s, naming the dotted field', (_, params, field, message) => {
     const e = thrown(() => new WriteRegistry().register(Ping).validate('Ping', params));
