@@ -156,6 +156,13 @@ export class Store {
         throw new TypeError(`Expected '${name}' to be an integer from 1 and up, got ${String(v)}`);
       }
     }
+    const busy = options.busyTimeoutMs;
+    if (busy !== undefined && (!Number.isInteger(busy) || busy < 0)) {
+      throw new TypeError(`Expected 'busyTimeoutMs' to be an integer from 0 and up, got ${String(busy)} (${typeof busy})`);
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new TypeError(`Expected 'clock' to be a function returning a Date, got ${typeof options.clock}`);
+    }
     const migrations = validateMigrations(BUILTIN_MIGRATIONS, options.migrations ?? []);
     let db: Database.Database;
     try {
@@ -166,7 +173,7 @@ export class Store {
       throw new Error(`store: open ${options.path}${options.readonly ? ' read-only' : ''}`, { cause: e });
     }
     try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+      db.pragma(`busy_timeout = ${busy ?? DEFAULT_BUSY_TIMEOUT_MS}`);
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('foreign_keys = ON');

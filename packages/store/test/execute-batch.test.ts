@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
+import { Store } from '@scribe/store';
 import { harness, item, snapshot, thrown } from './helpers.js';
 
 describe('Store.executeBatch', () => {
@@ -185,5 +186,28 @@ describe('Store.executeBatch', () => {
     store.close();
     store.close();
     expect(thrown(() => store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
+  });
+});
+
+describe('Store.open options', () => {
+  it.each([
+    [{ busyTimeoutMs: -1 }, /busyTimeoutMs/],
+    [{ busyTimeoutMs: 1.5 }, /busyTimeoutMs/],
+    [{ requestRetention: 0 }, /requestRetention/],
+    [{ synchronous: 'SOMETIMES' }, /synchronous/],
+    [{ clock: 'now' }, /clock/],
+  ])('refuses %o with a TypeError that names the option', (bad, message) => {
+    const { dir } = harness();
+    expect(() => Store.open({ path: `${dir}/x.db`, ...(bad as object) })).toThrow(message);
+  });
+
+  it('applies the durability pragmas on a read-write open', () => {
+    const { store } = harness({ synchronous: 'NORMAL', busyTimeoutMs: 1234 });
+    expect(store.query('SELECT * FROM pragma_journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(store.query('SELECT * FROM pragma_foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+    expect(store.query('SELECT * FROM pragma_synchronous')).toEqual([{ synchronous: 1 }]);
+    expect(store.query('SELECT * FROM pragma_busy_timeout')).toEqual([{ timeout: 1234 }]);
+    const { store: full } = harness();
+    expect(full.query('SELECT * FROM pragma_synchronous')).toEqual([{ synchronous: 2 }]);
   });
 });
