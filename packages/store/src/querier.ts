@@ -67,26 +67,47 @@ export interface SqlStatement {
  * is async so a remote implementation fits the same callers.
  */
 export interface Querier {
+  /** `CreateProject`: a new project (path unique). */
   createProject(params: WriteParams['CreateProject'], options?: WriteOptions): Promise<Project>;
+  /** `UpdateProjectStatus`; NOT_FOUND when absent. */
   updateProjectStatus(params: WriteParams['UpdateProjectStatus'], options?: WriteOptions): Promise<Project>;
+  /** `UpdateProjectLastOpened` (default: now); NOT_FOUND when absent. */
   updateProjectLastOpened(params: WriteParams['UpdateProjectLastOpened'], options?: WriteOptions): Promise<Project>;
+  /** `MarkProjectInitialized`, optionally with the ACP pid and port; NOT_FOUND when absent. */
   markProjectInitialized(params: WriteParams['MarkProjectInitialized'], options?: WriteOptions): Promise<Project>;
+  /** `DeleteProject`: `{deleted: 0|1}`. */
   deleteProject(params: WriteParams['DeleteProject'], options?: WriteOptions): Promise<DeleteResult>;
+  /** `CreateSession`, optionally the child of another. */
   createSession(params: WriteParams['CreateSession'], options?: WriteOptions): Promise<Session>;
+  /** `UpdateSession`: any of title, token counts, cost, summary message; NOT_FOUND when absent. */
   updateSession(params: WriteParams['UpdateSession'], options?: WriteOptions): Promise<Session>;
+  /** `DeleteSession` with its messages, files and scores; children keep living, detached. */
   deleteSession(params: WriteParams['DeleteSession'], options?: WriteOptions): Promise<{ deleted: number; messages: number; files: number; scores: number }>;
+  /** `DeleteSessionMessages`: every message of a session; message_count becomes 0. */
   deleteSessionMessages(params: WriteParams['DeleteSessionMessages'], options?: WriteOptions): Promise<DeleteResult>;
+  /** `CreateMessage`; bumps the session's message_count. CONFLICT for a missing session. */
   createMessage(params: WriteParams['CreateMessage'], options?: WriteOptions): Promise<Message>;
+  /** `UpdateMessage`: parts, model or finished_at; NOT_FOUND when absent. */
   updateMessage(params: WriteParams['UpdateMessage'], options?: WriteOptions): Promise<Message>;
+  /** `DeleteMessage`; decrements the session's message_count. */
   deleteMessage(params: WriteParams['DeleteMessage'], options?: WriteOptions): Promise<DeleteResult>;
+  /** `CreateFile`: a version of a file (next version when none is given). */
   createFile(params: WriteParams['CreateFile'], options?: WriteOptions): Promise<FileRecord>;
+  /** `UpdateFile`: replaces the content of that version in place; NOT_FOUND when absent. */
   updateFile(params: WriteParams['UpdateFile'], options?: WriteOptions): Promise<FileRecord>;
+  /** `DeleteFile`: one version. */
   deleteFile(params: WriteParams['DeleteFile'], options?: WriteOptions): Promise<DeleteResult>;
+  /** `DeleteSessionFiles`: every version of every file of a session. */
   deleteSessionFiles(params: WriteParams['DeleteSessionFiles'], options?: WriteOptions): Promise<DeleteResult>;
+  /** `InsertPromptTemplate`. */
   insertPromptTemplate(params: WriteParams['InsertPromptTemplate'], options?: WriteOptions): Promise<PromptTemplate>;
+  /** `InsertSessionScore`; CONFLICT for a missing session. */
   insertSessionScore(params: WriteParams['InsertSessionScore'], options?: WriteOptions): Promise<SessionScore>;
+  /** `InsertSkill`. */
   insertSkill(params: WriteParams['InsertSkill'], options?: WriteOptions): Promise<Skill>;
+  /** `IncrementSkillUsage`, folding an optional outcome into success_rate; NOT_FOUND when absent. */
   incrementSkillUsage(params: WriteParams['IncrementSkillUsage'], options?: WriteOptions): Promise<Skill>;
+  /** `DeactivateLowestSkill`: the skill deactivated, or null when none is active. */
   deactivateLowestSkill(options?: WriteOptions): Promise<Skill | null>;
 
   /** Any registered write by name (application writes). */
@@ -96,23 +117,41 @@ export interface Querier {
   /** Several raw statements, all or nothing (the `ExecBatch` write). */
   execBatch(statements: readonly SqlStatement[], options?: WriteOptions): Promise<ExecResult[]>;
 
+  /** The project with this id, or undefined. */
   getProject(id: string): Promise<Project | undefined>;
+  /** The project at this path, or undefined. */
   getProjectByPath(path: string): Promise<Project | undefined>;
+  /** Most recently opened first, never-opened last. */
   listProjects(): Promise<Project[]>;
+  /** The session with this id, or undefined. */
   getSession(id: string): Promise<Session | undefined>;
+  /** Newest first. */
   listSessions(): Promise<Session[]>;
+  /** Children of a session, oldest first. */
   listChildSessions(parentId: string): Promise<Session[]>;
+  /** The message with this id, or undefined. */
   getMessage(id: string): Promise<Message | undefined>;
+  /** Messages of a session in creation order. */
   listMessages(sessionId: string): Promise<Message[]>;
+  /** The file version with this id, or undefined. */
   getFile(id: string): Promise<FileRecord | undefined>;
+  /** Every version of every file of a session, by path then version. */
   listFiles(sessionId: string): Promise<FileRecord[]>;
+  /** The latest version of each path of a session, by path. */
   listLatestFiles(sessionId: string): Promise<FileRecord[]>;
+  /** The skill with this id, or undefined. */
   getSkill(id: string): Promise<Skill | undefined>;
+  /** Active skills, best success rate first. */
   listActiveSkills(): Promise<Skill[]>;
+  /** Every skill, oldest first. */
   listSkills(): Promise<Skill[]>;
+  /** The prompt template with this id, or undefined. */
   getPromptTemplate(id: string): Promise<PromptTemplate | undefined>;
+  /** Templates of one section (or all), by name, newest version first. */
   listPromptTemplates(section?: string): Promise<PromptTemplate[]>;
+  /** The session score with this id, or undefined. */
   getSessionScore(id: string): Promise<SessionScore | undefined>;
+  /** Scores of a session, oldest first. */
   listSessionScores(sessionId: string): Promise<SessionScore[]>;
   /** A read-only SQL statement on the local connection. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;

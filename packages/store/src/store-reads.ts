@@ -19,6 +19,7 @@ export class StoreReads {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
 
+  /** Reads on `db`; statements are prepared on first use. */
   constructor(db: Database.Database) {
     this.#db = db;
   }
@@ -40,9 +41,11 @@ export class StoreReads {
     return s;
   }
 
+  /** The project with this id, or undefined. */
   getProject(id: string): Project | undefined {
     return this.#one('projects', 'SELECT * FROM projects WHERE id = ?', id);
   }
+  /** The project at this path (unique), or undefined. */
   getProjectByPath(path: string): Project | undefined {
     return this.#one('projects', 'SELECT * FROM projects WHERE path = ?', path);
   }
@@ -50,6 +53,7 @@ export class StoreReads {
   listProjects(): Project[] {
     return this.#many('projects', 'SELECT * FROM projects ORDER BY last_opened IS NULL, last_opened DESC, created_at DESC, rowid DESC');
   }
+  /** The session with this id, or undefined. */
   getSession(id: string): Session | undefined {
     return this.#one('sessions', 'SELECT * FROM sessions WHERE id = ?', id);
   }
@@ -61,6 +65,7 @@ export class StoreReads {
   listChildSessions(parentId: string): Session[] {
     return this.#many('sessions', 'SELECT * FROM sessions WHERE parent_session_id = ? ORDER BY created_at, rowid', parentId);
   }
+  /** The message with this id, or undefined. */
   getMessage(id: string): Message | undefined {
     return this.#one('messages', 'SELECT * FROM messages WHERE id = ?', id);
   }
@@ -68,6 +73,7 @@ export class StoreReads {
   listMessages(sessionId: string): Message[] {
     return this.#many('messages', 'SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, rowid', sessionId);
   }
+  /** The file version with this id, or undefined. */
   getFile(id: string): FileRecord | undefined {
     return this.#one('files', 'SELECT * FROM files WHERE id = ?', id);
   }
@@ -85,6 +91,7 @@ export class StoreReads {
       sessionId,
     );
   }
+  /** The skill with this id, or undefined. */
   getSkill(id: string): Skill | undefined {
     return this.#one('skill_library', 'SELECT * FROM skill_library WHERE id = ?', id);
   }
@@ -96,6 +103,7 @@ export class StoreReads {
   listSkills(): Skill[] {
     return this.#many('skill_library', 'SELECT * FROM skill_library ORDER BY created_at, rowid');
   }
+  /** The prompt template with this id, or undefined. */
   getPromptTemplate(id: string): PromptTemplate | undefined {
     return this.#one('prompt_templates', 'SELECT * FROM prompt_templates WHERE id = ?', id);
   }
@@ -105,6 +113,7 @@ export class StoreReads {
       ? this.#many('prompt_templates', 'SELECT * FROM prompt_templates ORDER BY section, name, version DESC')
       : this.#many('prompt_templates', 'SELECT * FROM prompt_templates WHERE section = ? ORDER BY name, version DESC', section);
   }
+  /** The session score with this id, or undefined. */
   getSessionScore(id: string): SessionScore | undefined {
     return this.#one('session_scores', 'SELECT * FROM session_scores WHERE id = ?', id);
   }

@@ -34,12 +34,15 @@ export interface StoreOptions {
   migrations?: readonly Migration[];
   /** Apply pending migrations on open. Default true for read-write stores. */
   autoMigrate?: boolean;
+  /** How long a statement waits for another connection's lock. Default {@link DEFAULT_BUSY_TIMEOUT_MS}. */
   busyTimeoutMs?: number;
   /** Request records kept (newest); older ones are pruned. Default {@link DEFAULT_REQUEST_RETENTION}. */
   requestRetention?: number;
   /** Change events kept (newest). Default {@link DEFAULT_CHANGE_RETENTION}. */
   changeRetention?: number;
+  /** The time written to created_at, updated_at, committed_at and change events. Default: the system clock. */
   clock?: () => Date;
+  /** Logs through a `{ component: 'store' }` child; nothing per write. Default: a silent pino logger. */
   logger?: Logger;
 }
 
@@ -106,8 +109,11 @@ class CachingDatabase implements SqliteDatabase {
  * are for every node's reads.
  */
 export class Store {
+  /** The database file. */
   readonly path: string;
+  /** True for a secondary's store: every write throws NOT_PRIMARY. */
   readonly readonly: boolean;
+  /** The writes this store executes. */
   readonly registry: WriteRegistry;
   /** Synchronous typed reads on this store's connection. */
   readonly reads: StoreReads;
