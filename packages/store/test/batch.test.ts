@@ -133,7 +133,7 @@ describe('executeBatch: a batch that cannot begin', () => {
   it('throws a retryable BUSY WriteError and applies nothing while another connection holds the write lock', () => {
     const { store, path } = harness({ busyTimeoutMs: 0 });
     const other = new Database(path);
-    onTestFinished(() => other.close());
+    onTestFinished(() => void other.close());
     other.exec('BEGIN IMMEDIATE');
     const before = snapshot(store);
     const err = thrown(() => store.executeBatch([item('CreateSession', { id: 's1', title: 'a' }, 'rid-busy')]));

@@ -37,7 +37,7 @@ describe('the 21 agent writes, table-driven', () => {
     const { [field]: _, ...rest } = MINIMAL_PARAMS[name]!;
     const [outcome] = store.executeBatch([item(name, rest)]).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: `params.${field}` } });
-    expect(outcome!.ok === false && outcome.error.message).toMatch(new RegExp(`^Expected params\\.${field} to be .*, got nothing$`));
+    expect(outcome?.ok === false && outcome.error.message).toMatch(new RegExp(`^Expected params\\.${field} to be .*, got nothing$`));
     expect(snapshot(store)).toEqual(before);
   });
 
