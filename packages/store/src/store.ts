@@ -190,6 +190,9 @@ export class Store {
         checkNotNewer(appliedVersions(store.#handlerDb), migrations);
       } else {
         store.migrate();
+        // The write counter that triggers pruning lives in memory: prune once per open too, so a
+        // primary restarted often (fewer than ~1000 writes per run) still keeps within retention.
+        store.#trim();
       }
       return store;
     } catch (e) {

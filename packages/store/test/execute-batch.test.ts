@@ -211,3 +211,19 @@ describe('Store.open options', () => {
     expect(full.query('SELECT * FROM pragma_synchronous')).toEqual([{ synchronous: 2 }]);
   });
 });
+
+describe('retention across restarts', () => {
+  it('prunes on open, so a primary restarted after every few writes stays within retention', () => {
+    const { path, store } = harness({ requestRetention: 5 });
+    store.executeBatch(Array.from({ length: 20 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `restart-${i}`)));
+    store.close();
+    const reopened = Store.open({ path, requestRetention: 5 });
+    try {
+      expect(reopened.query<{ n: number }>('SELECT COUNT(*) AS n FROM _scribe_requests')[0]!.n).toBe(5);
+      expect(reopened.findRequest('restart-19')).toMatchObject({ ok: true });
+      expect(reopened.findRequest('restart-14')).toBeUndefined();
+    } finally {
+      reopened.close();
+    }
+  });
+});
