@@ -10,6 +10,7 @@ export {
   SYNCHRONOUS_LEVELS,
   resolveNodeTimings,
   type OpenNodeOptions,
+  type MaintenanceTask,
   type SynchronousLevel,
   type NodeTimings,
 } from './node-options.js';

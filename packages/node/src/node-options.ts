@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Migration, WriteRegistry } from '@scribe/store';
+import type { Migration, Querier, WriteRegistry } from '@scribe/store';
 
 /** How often a secondary tries the primary lock and re-reads the discovery file. */
 export const DEFAULT_POLL_INTERVAL_MS = 100;
@@ -12,6 +12,21 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 export const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 /** One of {@link SYNCHRONOUS_LEVELS}. */
 export type SynchronousLevel = (typeof SYNCHRONOUS_LEVELS)[number];
+
+/**
+ * Periodic work the node runs while it is primary, and only then: reaping abandoned
+ * sessions, purging expired datastores. Libraries never start timers themselves;
+ * the application hands their sweeps to the node, which starts them on promotion and
+ * stops them when the node stops being primary.
+ */
+export interface MaintenanceTask {
+  /** For logs. */
+  name: string;
+  /** Time between the end of one run and the start of the next. */
+  intervalMs: number;
+  /** The sweep; it writes through `querier` like any caller. A throw is logged, and the next run happens as planned. */
+  run(querier: Querier): unknown;
+}
 
 /** Everything {@link openNode} takes. Only `dbPath` is required. */
 export interface OpenNodeOptions {
@@ -48,6 +63,8 @@ export interface OpenNodeOptions {
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   startTimeoutMs?: number;
+  /** Sweeps to run periodically while this node is primary (see {@link MaintenanceTask}). */
+  maintenance?: readonly MaintenanceTask[];
   /** Level of the per-write provenance line on the primary. Default `debug`. */
   provenanceLevel?: 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -84,6 +101,12 @@ export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
         throw new TypeError(`Expected 'endpoints.${key}' to be an ipc:// or tcp:// endpoint, got ${String(ep)}`);
       }
     }
+  }
+  for (const [i, task] of (options.maintenance ?? []).entries()) {
+    if (typeof task?.run !== 'function' || typeof task.name !== 'string') {
+      throw new TypeError(`Expected 'maintenance[${i}]' to be { name, intervalMs, run }, got ${String(task)}`);
+    }
+    positive(`maintenance[${i}].intervalMs`, task.intervalMs, 1);
   }
   return Object.freeze({
     pollIntervalMs: positive('pollIntervalMs', options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS),

@@ -39,6 +39,8 @@ interface PrimaryParts {
   readonly server: RpcServer;
   readonly endpoints: { router: string; pub: string };
   readonly heartbeat: NodeJS.Timeout;
+  /** Stops the maintenance tasks. */
+  readonly stopMaintenance: () => void;
 }
 
 /** What a secondary holds beyond what every node holds. */
@@ -278,7 +280,8 @@ export class ScribeNode {
         }).catch(() => undefined);
       }, this.#timings.heartbeatIntervalMs);
       heartbeat.unref();
-      this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat };
+      const stopMaintenance = this.#startMaintenance(log);
+      this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance };
       writeDiscovery(this.paths.discoveryPath, {
         instance_id: this.instanceId,
         pid: process.pid,
@@ -407,6 +410,7 @@ export class ScribeNode {
     const p = this.#primary;
     if (p === undefined) return;
     clearInterval(p.heartbeat);
+    p.stopMaintenance();
     await p.coordinator.close({ drain: true });
     await p.server
       .publish(SHUTDOWN_TOPIC, { instance_id: this.instanceId, epoch: p.epoch, reason, at: new Date().toISOString() })
@@ -426,6 +430,36 @@ export class ScribeNode {
     this.#secondary = undefined;
     await s.client.close().catch(() => undefined);
     await s.subscriber.close().catch(() => undefined);
+  }
+
+  /** Runs each maintenance task every `intervalMs` (after the previous run ends) until stopped. */
+  #startMaintenance(log: Logger): () => void {
+    const timers = new Set<NodeJS.Timeout>();
+    let stopped = false;
+    for (const task of this.#options.maintenance ?? []) {
+      const schedule = (): void => {
+        if (stopped) return;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          void (async () => {
+            try {
+              if (this.#querier !== undefined) await task.run(this.#querier);
+            } catch (e) {
+              log.warn({ err: e, task: task.name }, 'maintenance task failed');
+            }
+            schedule();
+          })();
+        }, task.intervalMs);
+        timer.unref();
+        timers.add(timer);
+      };
+      schedule();
+    }
+    return () => {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    };
   }
 
   /** Sockets of earlier epochs left by a primary that died without cleaning up. */
