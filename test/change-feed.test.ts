@@ -1,38 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Store } from '@scribe/store';
 import type { SeriesResult } from './helpers/cluster-check.js';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
+import { useTempCluster } from './helpers/temp-cluster.js';
 
-let dir: string;
-let dbPath: string;
-let procs: NodeProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'scribe-feed-'));
-  dbPath = join(dir, 'feed.db');
-  procs = [];
-});
-
-afterEach(async () => {
-  for (const p of procs) {
-    p.child.kill('SIGCONT');
-    await p.kill('SIGKILL').catch(() => undefined);
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function spawn(options: Record<string, unknown>): Promise<NodeProcess> {
-  const p = await NodeProcess.spawn({ dbPath, ...options });
-  procs.push(p);
-  return p;
-}
+const cluster = useTempCluster('feed');
+const spawn = (options: Record<string, unknown>): Promise<NodeProcess> => cluster.spawn(options);
 
 /** Every change in the log, read from the file: [seq, topic, key]. */
 function logged(): Array<[number, string, string]> {
-  const store = Store.open({ path: dbPath, readonly: true });
+  const store = Store.open({ path: cluster.dbPath, readonly: true });
   try {
     return store.changesSince(0, 1_000_000).map((c) => [c.seq, `db.${c.entity}.${c.op}`, c.key]);
   } finally {

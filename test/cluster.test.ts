@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChildCallError, NodeProcess } from './helpers/node-process.js';
+import { useTempCluster } from './helpers/temp-cluster.js';
 
 interface Series {
   acked: string[];
@@ -13,24 +11,8 @@ interface Msg {
   session_id: string;
 }
 
-let dir: string;
-let procs: NodeProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'scribe-cluster-'));
-  procs = [];
-});
-
-afterEach(async () => {
-  for (const p of procs) await p.kill('SIGKILL').catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function spawn(options: Record<string, unknown>): Promise<NodeProcess> {
-  const p = await NodeProcess.spawn({ dbPath: join(dir, 'shared.db'), ...options });
-  procs.push(p);
-  return p;
-}
+const cluster = useTempCluster('cluster');
+const spawn = (options: Record<string, unknown>): Promise<NodeProcess> => cluster.spawn(options);
 
 describe('a primary and two secondaries in separate processes', () => {
   it('decides roles by the lock: first process primary, later ones secondaries of it', async () => {

@@ -1,39 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditSession, checkInvariants, medianMax, type SeriesResult } from './helpers/cluster-check.js';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
+import { useTempCluster } from './helpers/temp-cluster.js';
 
 // Real processes, real files: the primary is killed, stopped or shut down while
 // secondaries write; afterwards the database is audited from outside.
 
-let dir: string;
-let dbPath: string;
-let procs: NodeProcess[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'scribe-crash-'));
-  dbPath = join(dir, 'crash.db');
-  procs = [];
-});
-
-afterEach(async () => {
-  for (const p of procs) {
-    if (p.child.signalCode === null && p.child.exitCode === null) p.child.kill('SIGCONT');
-    await p.kill('SIGKILL').catch(() => undefined);
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function spawn(options: Record<string, unknown>): Promise<NodeProcess> {
-  const p = await NodeProcess.spawn({ dbPath, ...options });
-  procs.push(p);
-  return p;
-}
+const cluster = useTempCluster('crash');
+const spawn = (options: Record<string, unknown>): Promise<NodeProcess> => cluster.spawn(options);
 
 function rows(): number {
-  return auditSession(dbPath, 's').markers.length;
+  return auditSession(cluster.dbPath, 's').markers.length;
 }
 
 function promotedAt(p: NodeProcess): number | undefined {
@@ -77,7 +54,7 @@ describe('crash safety', () => {
     await waitFor(() => rows() > before + 200, 15_000, 'writes after the failover');
     const results = await stopWriters(writers, running);
 
-    const problems = checkInvariants(auditSession(dbPath, 's'), results);
+    const problems = checkInvariants(auditSession(cluster.dbPath, 's'), results);
     expect(problems).toEqual([]);
     expect(results.every((r) => r.acked.length > 0)).toBe(true);
     expect(standby.events.filter((e) => e.type === 'role:changed' && e.role === 'primary')).toHaveLength(1);
@@ -105,7 +82,7 @@ describe('crash safety', () => {
     }
     const results = await stopWriters(writers, running);
 
-    expect(checkInvariants(auditSession(dbPath, 's'), results)).toEqual([]);
+    expect(checkInvariants(auditSession(cluster.dbPath, 's'), results)).toEqual([]);
     const epochs = kills.map((k) => k.epoch);
     expect(epochs).toEqual([...epochs].sort((a, b) => a - b));
     expect(new Set(epochs).size).toBe(3);
@@ -135,7 +112,7 @@ describe('crash safety', () => {
     primary.child.kill('SIGCONT');
     const after = await writer.send<SeriesResult>('writeSeries', { sessionId: 's', prefix: 'after', count: 20, concurrency: 4, withIds: false });
     expect(after.failed).toEqual([]);
-    const audit = auditSession(dbPath, 's');
+    const audit = auditSession(cluster.dbPath, 's');
     // The stalled writes reached the primary's socket, but their deadline had passed
     // when it woke up: it refused to run them, so TIMEOUT told the truth.
     expect(audit.markers.filter((m) => m.startsWith('stalled'))).toEqual([]);
@@ -155,7 +132,7 @@ describe('crash safety', () => {
     await waitFor(() => promotedAt(standby) !== undefined, 10_000, 'the standby to take over');
     await waitFor(() => rows() > before + 500, 15_000, 'writes through the new primary');
     const results = await stopWriters(writers, running);
-    expect(checkInvariants(auditSession(dbPath, 's'), results)).toEqual([]);
+    expect(checkInvariants(auditSession(cluster.dbPath, 's'), results)).toEqual([]);
     // SHUTTING_DOWN is retryable and the forwarder retried it: no caller saw a failure.
     expect(results.flatMap((r) => r.failed)).toEqual([]);
   });
@@ -171,6 +148,6 @@ describe('backpressure', () => {
     expect(result.acked).toHaveLength(2_000);
     const info = await primary.send<{ writes: { rejected: number } }>('info');
     expect(info.writes.rejected).toBeGreaterThan(0);
-    expect(checkInvariants(auditSession(dbPath, 's'), [result])).toEqual([]);
+    expect(checkInvariants(auditSession(cluster.dbPath, 's'), [result])).toEqual([]);
   });
 });
