@@ -1,0 +1,43 @@
+/**
+ * @packageDocumentation
+ * Shadow sessions: session-scoped rows in a shadow table, seeded from a real table at
+ * open, deleted at close, reaped when abandoned. The registry of open sessions lives
+ * in the database, so it survives the process that opened a session and failovers.
+ *
+ * Wiring: `registerShadowWrites(registry)`, `SHADOW_MIGRATIONS` into `openNode`, then
+ * `new ShadowSessions(node.querier)`.
+ */
+export {
+  ShadowSessions,
+  ShadowSession,
+  DEFAULT_REAP_CONCURRENCY,
+  type OpenShadowOptions,
+  type ShadowSessionsOptions,
+  type ShadowReadOptions,
+  type ReapResult,
+} from './shadow-sessions.js';
+export {
+  ShadowSessionError,
+  SHADOW_ERROR_CODES,
+  isShadowErrorCode,
+  toShadowSessionError,
+  type ShadowErrorCode,
+  type ShadowSessionErrorOptions,
+} from './shadow-errors.js';
+export {
+  OpenShadowSession,
+  CloseShadowSession,
+  InsertShadowRows,
+  UpdateShadowRows,
+  DeleteShadowRows,
+  SHADOW_WRITES,
+  SHADOW_WRITE_NAMES,
+  registerShadowWrites,
+  type ShadowSessionRecord,
+  type OpenShadowSessionResult,
+  type CloseShadowSessionResult,
+  type ShadowRow,
+  type ShadowValue,
+} from './shadow-writes.js';
+export { SHADOW_MIGRATIONS } from './shadow-migrations.js';
+export { PLAIN_IDENTIFIER, SESSIONS_TABLE, isPlainIdentifier } from './identifiers.js';

@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import { WriteError, uuidv7 } from '@scribe/protocol';
+import {
+  defineWrite,
+  mapDriverError,
+  sqliteCode,
+  type SqliteDatabase,
+  type WriteContext,
+  type WriteDefinition,
+  type WriteRegistry,
+} from '@scribe/store';
+import { taggedMessage, type ShadowErrorCode } from './shadow-errors.js';
+import { SESSIONS_TABLE, isPlainIdentifier, tableNameProblem } from './identifiers.js';
+
+/** The names of the writes this package registers, by what they do. */
+export const SHADOW_WRITE_NAMES = Object.freeze({
+  open: 'OpenShadowSession',
+  close: 'CloseShadowSession',
+  insert: 'InsertShadowRows',
+  update: 'UpdateShadowRows',
+  delete: 'DeleteShadowRows',
+} as const);
+
+/** A registered open session, as the registry table holds it. */
+export interface ShadowSessionRecord {
+  session_id: string;
+  shadow_table: string;
+  /** Unique per open: a reap closes the session it saw, never a later one reusing the id. */
+  open_id: string;
+  /** RFC 3339, the primary's time of the open write. */
+  opened_at: string;
+  /** `source_instance_id` of the process that opened it. */
+  opened_by: string;
+}
+
+/** What {@link OpenShadowSession} returns. */
+export interface OpenShadowSessionResult extends ShadowSessionRecord {
+  /** Rows copied from the seed table (0 without one). */
+  seeded: number;
+}
+
+/** What {@link CloseShadowSession} returns. */
+export interface CloseShadowSessionResult {
+  /** False when the session was not open (already closed, reaped, or another open_id). */
+  closed: boolean;
+  /** Rows of the session deleted from its shadow table. */
+  rows_deleted: number;
+}
+
+/** A value a shadow column can take (booleans are stored as 0/1). */
+export type ShadowValue = string | number | boolean | null;
+/** A row or condition: column name → value. */
+export type ShadowRow = Record<string, ShadowValue>;
+
+const sessionId = z.string().min(1).max(200);
+const tableName = z.string().refine((v) => tableNameProblem(v) === undefined, {
+  message: 'a plain identifier ([A-Za-z_][A-Za-z0-9_]*) naming a table that is not reserved',
+});
+const column = z.string().refine(isPlainIdentifier, { message: 'a plain identifier ([A-Za-z_][A-Za-z0-9_]*)' });
+const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const row = z.record(column, value);
+
+function fail(method: string, code: ShadowErrorCode, errorCode: WriteError['code'], text: string, field?: string, cause?: unknown): never {
+  throw new WriteError(errorCode, taggedMessage(method, code, text), {
+    method,
+    ...(field === undefined ? {} : { field }),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** The real name and columns of a table (case as declared), or undefined when there is no such table. */
+function tableColumns(db: SqliteDatabase, table: string): { name: string; columns: string[] } | undefined {
+  const t = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE")
+    .get(table) as { name: string } | undefined;
+  if (t === undefined) return undefined;
+  const cols = db.prepare('SELECT name FROM pragma_table_info(?)').all(t.name) as Array<{ name: string }>;
+  return { name: t.name, columns: cols.map((c) => c.name) };
+}
+
+function hasColumn(columns: readonly string[], name: string): boolean {
+  const lower = name.toLowerCase();
+  return columns.some((c) => c.toLowerCase() === lower);
+}
+
+function registered(ctx: WriteContext, method: string, id: string): ShadowSessionRecord {
+  const rec = ctx.db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(id) as ShadowSessionRecord | undefined;
+  if (rec === undefined) fail(method, 'SESSION_NOT_FOUND', 'NOT_FOUND', `no shadow session ${JSON.stringify(id)} is open`, 'params.session_id');
+  return rec;
+}
+
+/** Checks that every column exists in the session's shadow table and is not session_id. */
+function checkColumns(ctx: WriteContext, method: string, rec: ShadowSessionRecord, field: string, names: readonly string[]): void {
+  const cols = tableColumns(ctx.db, rec.shadow_table);
+  if (cols === undefined) {
+    fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `shadow table ${rec.shadow_table} of session ${JSON.stringify(rec.session_id)} no longer exists`);
+  }
+  for (const name of names) {
+    if (name.toLowerCase() === 'session_id') {
+      fail(method, 'INVALID_ROW', 'INVALID_PARAMS', 'session_id is set by the session and cannot be given', `${field}.session_id`);
+    }
+    if (!hasColumn(cols.columns, name)) {
+      fail(method, 'INVALID_ROW', 'INVALID_PARAMS', `shadow table ${rec.shadow_table} has no column ${name}`, `${field}.${name}`);
+    }
+  }
+}
+
+function bind(v: ShadowValue): string | number | null {
+  return v === true ? 1 : v === false ? 0 : v;
+}
+
+/** ` AND a IS ? AND b IS ?` and its values (IS, so null matches NULL). */
+function whereClause(where: ShadowRow | undefined): { sql: string; values: Array<string | number | null> } {
+  const entries = Object.entries(where ?? {});
+  return { sql: entries.map(([k]) => ` AND ${k} IS ?`).join(''), values: entries.map(([, v]) => bind(v)) };
+}
+
+/** Runs a statement that carries caller values; a driver refusal is INVALID_ROW with the store's mapped error as cause. */
+function runValues(method: string, field: string, fn: () => number): number {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WriteError) throw e;
+    const mapped = mapDriverError(e, method);
+    throw new WriteError(mapped.code, taggedMessage(method, 'INVALID_ROW', `${mapped.message.replace(`${method}: `, '')} (${sqliteCode(e) ?? 'driver error'})`), {
+      method,
+      field,
+      cause: mapped,
+    });
+  }
+}
+
+/**
+ * `OpenShadowSession`: checks the shadow table (exists, has a `session_id` column),
+ * registers the session, and copies the seed table's rows into the shadow table
+ * tagged with the session id, all in one write: a failure leaves nothing behind.
+ */
+export const OpenShadowSession = defineWrite({
+  name: SHADOW_WRITE_NAMES.open,
+  description:
+    'Opens a shadow session: registers it (CONFLICT when open already) and copies the seed table\'s rows into the shadow table tagged with session_id. Returns the registry record with `seeded`.',
+  schema: z.strictObject({
+    session_id: sessionId,
+    shadow_table: tableName,
+    seed_from_table: tableName.optional(),
+  }),
+  handler(ctx, p): OpenShadowSessionResult {
+    const method = SHADOW_WRITE_NAMES.open;
+    const existing = ctx.db.prepare(`SELECT opened_by, opened_at FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(p.session_id) as
+      | { opened_by: string; opened_at: string }
+      | undefined;
+    if (existing !== undefined) {
+      fail(method, 'DUPLICATE_SESSION', 'CONFLICT', `session ${JSON.stringify(p.session_id)} is already open (opened by ${existing.opened_by} at ${existing.opened_at})`, 'params.session_id');
+    }
+    const shadow = tableColumns(ctx.db, p.shadow_table);
+    if (shadow === undefined) {
+      fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `shadow table ${p.shadow_table} does not exist`, 'params.shadow_table');
+    }
+    if (!hasColumn(shadow.columns, 'session_id')) {
+      fail(method, 'MISSING_SESSION_ID_COLUMN', 'INVALID_PARAMS', `shadow table ${shadow.name} has no session_id column`, 'params.shadow_table.session_id');
+    }
+    let seeded = 0;
+    if (p.seed_from_table !== undefined) {
+      const seed = tableColumns(ctx.db, p.seed_from_table);
+      if (seed === undefined) {
+        fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `seed table ${p.seed_from_table} does not exist`, 'params.seed_from_table');
+      }
+      if (seed.name.toLowerCase() === shadow.name.toLowerCase()) {
+        fail(method, 'INVALID_IDENTIFIER', 'INVALID_PARAMS', 'the seed table cannot be the shadow table itself', 'params.seed_from_table');
+      }
+      // Columns line up by name; the seed's own session_id (if any) is replaced by the tag.
+      const cols = seed.columns.filter((c) => c.toLowerCase() !== 'session_id');
+      const list = cols.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
+      const sql =
+        `INSERT INTO ${shadow.name} (session_id${cols.length > 0 ? `, ${list}` : ''}) ` +
+        `SELECT ?${cols.length > 0 ? `, ${list}` : ''} FROM ${seed.name}`;
+      try {
+        seeded = ctx.db.prepare(sql).run(p.session_id).changes;
+      } catch (e) {
+        // The driver's own refusal (no such column, NOT NULL, type, constraint), mapped by the store and kept as cause.
+        const mapped = mapDriverError(e, method);
+        const missing = cols.filter((c) => !hasColumn(shadow.columns, c));
+        const detail = missing.length > 0 ? `; the shadow table lacks ${missing.join(', ')}` : '';
+        fail(
+          method,
+          'SEED_MISMATCH',
+          mapped.code,
+          `the rows of seed table ${seed.name} do not fit shadow table ${shadow.name} (${sqliteCode(e) ?? 'driver error'}: ${mapped.message.replace(`${method}: `, '')}${detail})`,
+          'params.seed_from_table',
+          mapped,
+        );
+      }
+    }
+    const rec: ShadowSessionRecord = {
+      session_id: p.session_id,
+      shadow_table: shadow.name,
+      open_id: uuidv7(),
+      opened_at: ctx.now,
+      opened_by: ctx.meta.source_instance_id,
+    };
+    ctx.db
+      .prepare(`INSERT INTO ${SESSIONS_TABLE} (session_id, shadow_table, open_id, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)`)
+      .run(rec.session_id, rec.shadow_table, rec.open_id, rec.opened_at, rec.opened_by);
+    ctx.change('shadow_sessions', rec.session_id, 'created');
+    return { ...rec, seeded };
+  },
+});
+
+/**
+ * `CloseShadowSession`: deletes the session's rows and its registry entry. Closing a
+ * session that is not open (or, with `open_id`, not that open of it) changes nothing
+ * and answers `closed: false`: two reapers racing, or a reaper and the owner, are fine.
+ */
+export const CloseShadowSession = defineWrite({
+  name: SHADOW_WRITE_NAMES.close,
+  description:
+    'Closes a shadow session: deletes its rows from the shadow table and its registry entry. With open_id, only that open of it. Returns {closed, rows_deleted}; closed is false when it was not open.',
+  schema: z.strictObject({ session_id: sessionId, open_id: z.string().min(1).optional() }),
+  handler(ctx, p): CloseShadowSessionResult {
+    const rec = ctx.db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(p.session_id) as ShadowSessionRecord | undefined;
+    if (rec === undefined || (p.open_id !== undefined && rec.open_id !== p.open_id)) return { closed: false, rows_deleted: 0 };
+    // A shadow table dropped since the open holds no rows to delete: the session just ends.
+    const rows = tableColumns(ctx.db, rec.shadow_table) === undefined
+      ? 0
+      : ctx.db.prepare(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?`).run(rec.session_id).changes;
+    ctx.db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE session_id = ?`).run(rec.session_id);
+    ctx.change('shadow_sessions', rec.session_id, 'deleted');
+    return { closed: true, rows_deleted: rows };
+  },
+});
+
+/** `InsertShadowRows`: rows into the session's shadow table, each tagged with the session id. */
+export const InsertShadowRows = defineWrite({
+  name: SHADOW_WRITE_NAMES.insert,
+  description: "Inserts rows into the session's shadow table with session_id set (a row may not give session_id). Returns {inserted}; NOT_FOUND when the session is not open.",
+  schema: z.strictObject({ session_id: sessionId, rows: z.array(row).min(1).max(10_000) }),
+  handler(ctx, p): { inserted: number } {
+    const method = SHADOW_WRITE_NAMES.insert;
+    const rec = registered(ctx, method, p.session_id);
+    let inserted = 0;
+    for (const [i, r] of p.rows.entries()) {
+      const cols = Object.keys(r);
+      checkColumns(ctx, method, rec, `params.rows.${i}`, cols);
+      const sql = `INSERT INTO ${rec.shadow_table} (session_id${cols.map((c) => `, ${c}`).join('')}) VALUES (?${', ?'.repeat(cols.length)})`;
+      inserted += runValues(method, `params.rows.${i}`, () => ctx.db.prepare(sql).run(rec.session_id, ...cols.map((c) => bind(r[c]!))).changes);
+    }
+    return { inserted };
+  },
+});
+
+/** `UpdateShadowRows`: `UPDATE … SET … WHERE session_id = ? AND col IS ? …`. */
+export const UpdateShadowRows = defineWrite({
+  name: SHADOW_WRITE_NAMES.update,
+  description: "Updates the session's rows matching `where` (column IS value, all of them; every row of the session without it). Returns {changed}.",
+  schema: z.strictObject({ session_id: sessionId, set: row, where: row.optional() }),
+  handler(ctx, p): { changed: number } {
+    const method = SHADOW_WRITE_NAMES.update;
+    const rec = registered(ctx, method, p.session_id);
+    const sets = Object.keys(p.set);
+    if (sets.length === 0) fail(method, 'INVALID_ROW', 'INVALID_PARAMS', 'set names no column', 'params.set');
+    checkColumns(ctx, method, rec, 'params.set', sets);
+    checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
+    const w = whereClause(p.where);
+    const sql = `UPDATE ${rec.shadow_table} SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE session_id = ?${w.sql}`;
+    const changed = runValues(method, 'params.set', () =>
+      ctx.db.prepare(sql).run(...sets.map((c) => bind(p.set[c]!)), rec.session_id, ...w.values).changes,
+    );
+    return { changed };
+  },
+});
+
+/** `DeleteShadowRows`: `DELETE … WHERE session_id = ? AND col IS ? …`. */
+export const DeleteShadowRows = defineWrite({
+  name: SHADOW_WRITE_NAMES.delete,
+  description: "Deletes the session's rows matching `where` (every row of the session without it); the session stays open. Returns {deleted}.",
+  schema: z.strictObject({ session_id: sessionId, where: row.optional() }),
+  handler(ctx, p): { deleted: number } {
+    const method = SHADOW_WRITE_NAMES.delete;
+    const rec = registered(ctx, method, p.session_id);
+    checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
+    const w = whereClause(p.where);
+    const deleted = runValues(method, 'params.where', () =>
+      ctx.db.prepare(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?${w.sql}`).run(rec.session_id, ...w.values).changes,
+    );
+    return { deleted };
+  },
+});
+
+/** Every write of this package, in registration order. */
+export const SHADOW_WRITES: readonly WriteDefinition<any, any>[] = Object.freeze([
+  OpenShadowSession,
+  CloseShadowSession,
+  InsertShadowRows,
+  UpdateShadowRows,
+  DeleteShadowRows,
+]);
+
+/** Registers the shadow-session writes in `registry` (a TypeError if one is registered already). Returns it. */
+export function registerShadowWrites(registry: WriteRegistry): WriteRegistry {
+  for (const w of SHADOW_WRITES) registry.register(w);
+  return registry;
+}
