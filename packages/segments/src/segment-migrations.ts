@@ -1,0 +1,42 @@
+import type { Migration } from '@scribe/store';
+
+/**
+ * The segment-log schema. Versions 1200–1299 belong to this package.
+ *
+ * - `_segments`: one row per segment: its session, entry count and `touched`, a
+ *   counter bumped by every write to it, which orders "most recent first" strictly
+ *   (timestamps tie within a millisecond).
+ * - `_segment_entries`: the log, `(segment_id, position)` from 0 without gaps, JSON text.
+ * - `_segment_traces`: debug traces, apart from the log (truncate leaves them).
+ */
+export const SEGMENT_MIGRATIONS: readonly Migration[] = Object.freeze([
+  Object.freeze({
+    version: 1200,
+    name: 'segments: segments, entries and traces',
+    up: `CREATE TABLE _segments (
+  segment_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  touched INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX _segments_session ON _segments (session_id, touched);
+CREATE INDEX _segments_touched ON _segments (touched);
+CREATE TABLE _segment_entries (
+  segment_id TEXT NOT NULL REFERENCES _segments (segment_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  entry TEXT NOT NULL,
+  appended_at TEXT NOT NULL,
+  PRIMARY KEY (segment_id, position)
+) WITHOUT ROWID;
+CREATE TABLE _segment_traces (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL,
+  segment_id TEXT NOT NULL REFERENCES _segments (segment_id) ON DELETE CASCADE,
+  entry TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX _segment_traces_segment ON _segment_traces (segment_id, id);`,
+  }),
+]);

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { WriteError } from '@scribe/protocol';
+import { defineWrite, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
+import { taggedMessage, type SegmentErrorCode } from './segment-errors.js';
+import { SEGMENT_NAME } from './segment-names.js';
+
+/** The names of the writes this package registers, by what they do. */
+export const SEGMENT_WRITE_NAMES = Object.freeze({
+  create: 'CreateSegment',
+  append: 'AppendSegmentEntry',
+  truncate: 'TruncateSegment',
+  trace: 'AppendSegmentTrace',
+} as const);
+
+/** What {@link CreateSegment} returns. */
+export interface CreateSegmentResult {
+  session_id: string;
+  segment_id: string;
+  entry_count: number;
+}
+
+/** What {@link AppendSegmentEntry} returns. */
+export interface AppendSegmentResult {
+  /** Where the entry went (0-based): the count of entries when the primary ran the write. */
+  position: number;
+  /** The count after it. */
+  entry_count: number;
+}
+
+/** What {@link TruncateSegment} returns. */
+export interface TruncateSegmentResult {
+  entry_count: number;
+  /** Entries removed. */
+  removed: number;
+}
+
+/** Most entries one CreateSegment carries (the wire's 1 MiB bound usually comes first). */
+export const MAX_ENTRIES_PER_WRITE = 10_000;
+
+function isJsonText(v: string): boolean {
+  try {
+    JSON.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const name = z.string().regex(SEGMENT_NAME, { message: 'a name of 1–200 letters, digits, _ . : - (not starting with . : -)' });
+const jsonText = z.string().refine(isJsonText, { message: 'JSON text' });
+const ids = { session_id: name, segment_id: name };
+
+function fail(method: string, code: SegmentErrorCode, errorCode: WriteError['code'], text: string, field?: string): never {
+  throw new WriteError(errorCode, taggedMessage(method, code, text), { method, ...(field === undefined ? {} : { field }) });
+}
+
+/** The segment's entry count, or NOT_FOUND when the session has no segment of that id. */
+function entryCount(ctx: WriteContext, method: string, sessionId: string, segmentId: string): number {
+  const row = ctx.db.prepare('SELECT session_id, entry_count FROM _segments WHERE segment_id = ?').get(segmentId) as
+    | { session_id: string; entry_count: number }
+    | undefined;
+  if (row === undefined || row.session_id !== sessionId) {
+    fail(method, 'NOT_FOUND', 'NOT_FOUND', `session ${JSON.stringify(sessionId)} has no segment ${JSON.stringify(segmentId)}`, 'params.segment_id');
+  }
+  return row.entry_count;
+}
+
+function touch(ctx: WriteContext, segmentId: string, count: number): void {
+  ctx.db
+    .prepare('UPDATE _segments SET entry_count = ?, updated_at = ?, touched = (SELECT MAX(touched) + 1 FROM _segments) WHERE segment_id = ?')
+    .run(count, ctx.now, segmentId);
+  ctx.change('segments', segmentId, 'updated');
+}
+
+/** `CreateSegment`: a new segment of a session, with its first entries (possibly none). */
+export const CreateSegment = defineWrite({
+  name: SEGMENT_WRITE_NAMES.create,
+  description:
+    'Creates a segment of a session with initial entries (JSON texts, positions 0…n−1). Segment ids are unique across sessions: CONFLICT when it exists. Returns {session_id, segment_id, entry_count}.',
+  schema: z.strictObject({ ...ids, entries: z.array(jsonText).max(MAX_ENTRIES_PER_WRITE) }),
+  handler(ctx, p): CreateSegmentResult {
+    const method = SEGMENT_WRITE_NAMES.create;
+    const existing = ctx.db.prepare('SELECT session_id FROM _segments WHERE segment_id = ?').get(p.segment_id) as { session_id: string } | undefined;
+    if (existing !== undefined) {
+      fail(method, 'ALREADY_EXISTS', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} exists already (in session ${JSON.stringify(existing.session_id)})`, 'params.segment_id');
+    }
+    ctx.db
+      .prepare(
+        `INSERT INTO _segments (segment_id, session_id, entry_count, touched, created_at, updated_at)
+         VALUES (?, ?, ?, (SELECT COALESCE(MAX(touched), 0) + 1 FROM _segments), ?, ?)`,
+      )
+      .run(p.segment_id, p.session_id, p.entries.length, ctx.now, ctx.now);
+    const insert = ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)');
+    for (const [i, e] of p.entries.entries()) insert.run(p.segment_id, i, e, ctx.now);
+    ctx.change('segments', p.segment_id, 'created');
+    return { session_id: p.session_id, segment_id: p.segment_id, entry_count: p.entries.length };
+  },
+});
+
+/**
+ * `AppendSegmentEntry`: the entry goes at position = the count when the primary runs
+ * the write, so appends from many processes are ordered by arrival and none is lost.
+ * With `expected_count`, only when the count is that (an optimistic writer's check).
+ */
+export const AppendSegmentEntry = defineWrite({
+  name: SEGMENT_WRITE_NAMES.append,
+  description:
+    'Appends one entry (JSON text) at position = entry count at execution. With expected_count, CONFLICT unless the count is that. NOT_FOUND for an unknown segment. Returns {position, entry_count}.',
+  schema: z.strictObject({ ...ids, entry: jsonText, expected_count: z.number().int().min(0).optional() }),
+  handler(ctx, p): AppendSegmentResult {
+    const method = SEGMENT_WRITE_NAMES.append;
+    const count = entryCount(ctx, method, p.session_id, p.segment_id);
+    if (p.expected_count !== undefined && p.expected_count !== count) {
+      fail(method, 'COUNT_MISMATCH', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} has ${count} entries, expected ${p.expected_count}`, 'params.expected_count');
+    }
+    ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)').run(p.segment_id, count, p.entry, ctx.now);
+    touch(ctx, p.segment_id, count + 1);
+    return { position: count, entry_count: count + 1 };
+  },
+});
+
+/** `TruncateSegment`: keeps the first `length` entries. */
+export const TruncateSegment = defineWrite({
+  name: SEGMENT_WRITE_NAMES.truncate,
+  description:
+    'Keeps the first `length` entries of a segment, deleting the rest (traces stay). INVALID_PARAMS (field params.length) when length exceeds the count; NOT_FOUND for an unknown segment. Returns {entry_count, removed}.',
+  schema: z.strictObject({ ...ids, length: z.number().int().min(0) }),
+  handler(ctx, p): TruncateSegmentResult {
+    const method = SEGMENT_WRITE_NAMES.truncate;
+    const count = entryCount(ctx, method, p.session_id, p.segment_id);
+    if (p.length > count) {
+      fail(method, 'INVALID_LENGTH', 'INVALID_PARAMS', `cannot truncate segment ${JSON.stringify(p.segment_id)} to ${p.length} entries: it has ${count}`, 'params.length');
+    }
+    const removed = ctx.db.prepare('DELETE FROM _segment_entries WHERE segment_id = ? AND position >= ?').run(p.segment_id, p.length).changes;
+    touch(ctx, p.segment_id, p.length);
+    return { entry_count: p.length, removed };
+  },
+});
+
+/** `AppendSegmentTrace`: a debug trace entry, kept apart from the log. */
+export const AppendSegmentTrace = defineWrite({
+  name: SEGMENT_WRITE_NAMES.trace,
+  description:
+    "Records a debug trace entry (JSON text) for a segment, apart from its log: it changes neither the entry count nor the segment's recency. NOT_FOUND for an unknown segment. Returns {id}.",
+  schema: z.strictObject({ ...ids, entry: jsonText }),
+  handler(ctx, p): { id: number } {
+    entryCount(ctx, SEGMENT_WRITE_NAMES.trace, p.session_id, p.segment_id);
+    const info = ctx.db
+      .prepare('INSERT INTO _segment_traces (session_id, segment_id, entry, recorded_at) VALUES (?, ?, ?, ?)')
+      .run(p.session_id, p.segment_id, p.entry, ctx.now);
+    return { id: Number(info.lastInsertRowid) };
+  },
+});
+
+/** Every write of this package, in registration order. */
+export const SEGMENT_WRITES: readonly WriteDefinition<any, any>[] = Object.freeze([
+  CreateSegment,
+  AppendSegmentEntry,
+  TruncateSegment,
+  AppendSegmentTrace,
+]);
+
+/** Registers the segment-log writes in `registry` (a TypeError if one is registered already). Returns it. */
+export function registerSegmentWrites(registry: WriteRegistry): WriteRegistry {
+  for (const w of SEGMENT_WRITES) registry.register(w);
+  return registry;
+}
