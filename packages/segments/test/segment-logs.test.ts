@@ -242,12 +242,12 @@ describe('errors', () => {
   });
 
   it('transient failures stay WriteErrors that say they can be retried', async () => {
-    await logs.createSegment('s1', 'seg');
-    await node.close();
-    const e = await logs.append('s1', 'seg', 1, { timeoutMs: 200 }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(WriteError);
+    // A querier whose primary is unreachable: the forwarder's error passes through unmapped.
+    const unreachable = new WriteError('UNREACHABLE', 'no primary answered', { method: SEGMENT_WRITE_NAMES.append });
+    const down = new SegmentLogs({ ...node.querier, write: async () => Promise.reject(unreachable), query: node.querier.query });
+    const e = await down.append('s1', 'seg', 1).catch((x: unknown) => x);
+    expect(e).toBe(unreachable);
     expect((e as WriteError).isRetryable()).toBe(true);
-    node = await openNode({ dbPath, registry: registerSegmentWrites(createDefaultRegistry()), migrations: SEGMENT_MIGRATIONS });
   });
 });
 
