@@ -1,0 +1,346 @@
+/**
+ * Shadow sessions across real processes: a primary and secondaries, each a child
+ * process running test/fixtures/agent-storage-node.mjs, driven over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/agent-storage-node.mjs', import.meta.url));
+
+/** An error as the child reports it (plain data). */
+interface ErrorJson {
+  name?: string;
+  code?: string;
+  message?: string;
+  sessionId?: string;
+  cause?: { name?: string; code?: string; field?: string; method?: string };
+}
+
+class ChildFailure extends Error {
+  constructor(readonly error: ErrorJson) {
+    super(`${error.name} ${error.code}: ${error.message}`);
+  }
+}
+
+/** One node process with shadow sessions and segment logs. */
+class AgentNode {
+  #next = 0;
+  readonly #waiting = new Map<number, (m: { ok: boolean; result?: unknown; error?: ErrorJson }) => void>();
+  readonly exited: Promise<unknown>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly ready: { role: string; instanceId: string; pid: number },
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', resolve));
+    child.on('message', (m: { id?: number; ok: boolean }) => {
+      const w = m.id === undefined ? undefined : this.#waiting.get(m.id);
+      if (w !== undefined) {
+        this.#waiting.delete(m.id!);
+        w(m);
+      }
+    });
+    child.once('exit', () => {
+      for (const w of this.#waiting.values()) w({ ok: false, error: { message: 'child exited' } });
+    });
+  }
+
+  static async spawn(dbPath: string, instanceId: string): Promise<AgentNode> {
+    const child = fork(FIXTURE, [JSON.stringify({ dbPath, instanceId })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const ready = await new Promise<{ role: string; instanceId: string; pid: number }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${instanceId} not ready in 20 s`)), 20_000);
+      child.on('message', (m: { type?: string; error?: ErrorJson } & { role: string; instanceId: string; pid: number }) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          resolve(m);
+        } else if (m.type === 'failed') {
+          clearTimeout(timer);
+          reject(new ChildFailure(m.error ?? {}));
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`${instanceId} exited with ${code} before ready`)));
+    });
+    return new AgentNode(child, ready);
+  }
+
+  send<T = unknown>(cmd: string, fields: Record<string, unknown> = {}): Promise<T> {
+    const id = ++this.#next;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${cmd} got no answer in 30 s`)), 30_000);
+      this.#waiting.set(id, (m) => {
+        clearTimeout(timer);
+        if (m.ok) resolve(m.result as T);
+        else reject(new ChildFailure(m.error ?? {}));
+      });
+      this.child.send({ id, cmd, ...fields });
+    });
+  }
+
+  open(sessionId: string, options: Record<string, unknown>) {
+    return this.send<{ sessionId: string; seeded: number; openedBy: string; openedAt: string }>('open', { args: [sessionId, options] });
+  }
+  shadows<T = unknown>(op: string, ...args: unknown[]) {
+    return this.send<T>('shadows', { op, args });
+  }
+  session<T = unknown>(sessionId: string, op: string, ...args: unknown[]) {
+    return this.send<T>('session', { sessionId, op, args });
+  }
+  query<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
+    return this.send<T[]>('query', { sql, params });
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<ErrorJson> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ChildFailure);
+  return (e as ChildFailure).error;
+}
+
+/** Polls `condition` every 20 ms until it holds, or fails after `ms`. */
+async function waitFor<T>(condition: () => Promise<T>, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await condition();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A fresh database and the processes started on it; everything is killed and removed afterwards. */
+function cluster() {
+  const c = { dir: '', procs: [] as AgentNode[] };
+  beforeAll(() => {
+    c.dir = mkdtempSync(join(tmpdir(), 'scribe-shadow-cluster-'));
+  });
+  afterAll(async () => {
+    for (const p of c.procs) await p.kill();
+    rmSync(c.dir, { recursive: true, force: true });
+  });
+  return {
+    async spawn(instanceId: string): Promise<AgentNode> {
+      const p = await AgentNode.spawn(join(c.dir, 'shared.db'), instanceId);
+      c.procs.push(p);
+      return p;
+    },
+  };
+}
+
+describe.each(['primary', 'secondary'] as const)('every operation and every error, called from the %s', (role) => {
+  const c = cluster();
+  let caller: AgentNode;
+  let other: AgentNode;
+
+  beforeAll(async () => {
+    const p = await c.spawn('p');
+    const s = await c.spawn('s');
+    expect([p.ready.role, s.ready.role]).toEqual(['primary', 'secondary']);
+    [caller, other] = role === 'primary' ? [p, s] : [s, p];
+  });
+
+  it('opens (seeded and empty), scopes reads and writes, closes; the other process sees the same rows', async () => {
+    const seeded = await caller.open('seeded', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    expect(seeded).toMatchObject({ sessionId: 'seeded', seeded: 2, openedBy: caller.ready.instanceId });
+    const empty = await caller.open('empty', { shadowTable: 'docs_shadow' });
+    expect(empty.seeded).toBe(0);
+    expect(await caller.session('empty', 'count')).toBe(0);
+    expect(await caller.session('seeded', 'insert', [{ path: 'c.ts', content: 'C', flag: true }])).toBe(1);
+    expect(await caller.session('seeded', 'update', { content: 'A2' }, { path: 'a.ts' })).toBe(1);
+    expect(await caller.session('seeded', 'delete', { path: 'b.ts' })).toBe(1);
+    const rows = [
+      { session_id: 'seeded', path: 'a.ts', content: 'A2', flag: null },
+      { session_id: 'seeded', path: 'c.ts', content: 'C', flag: 1 },
+    ];
+    expect(await caller.session('seeded', 'rows', {}, { orderBy: 'path' })).toEqual(rows);
+    // Read-your-writes in the caller, and the other process reads the same committed rows.
+    expect(await other.session('seeded', 'rows', {}, { orderBy: 'path' })).toEqual(rows);
+    expect(await caller.session('empty', 'count')).toBe(0);
+    expect((await other.shadows<Array<{ session_id: string; opened_by: string }>>('list')).map((r) => [r.session_id, r.opened_by])).toEqual([
+      ['seeded', caller.ready.instanceId],
+      ['empty', caller.ready.instanceId],
+    ]);
+    expect(await caller.session('seeded', 'close')).toEqual({ closed: true, rows_deleted: 2 });
+    expect(await caller.shadows('close', 'empty')).toEqual({ closed: true, rows_deleted: 0 });
+    expect(await other.shadows('get', 'seeded')).toBeNull();
+    expect(await other.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
+    expect(await caller.send('onCloseCalls')).toEqual([]);
+  });
+
+  it('EMPTY_SESSION_ID and INVALID_IDENTIFIER are refused before sending', async () => {
+    expect(await failure(caller.open('', { shadowTable: 'docs_shadow' }))).toMatchObject({ name: 'ShadowSessionError', code: 'EMPTY_SESSION_ID' });
+    for (const bad of [{ shadowTable: 'docs shadow' }, { shadowTable: '"docs_shadow"' }, { shadowTable: 'docs_shadow', seedFromTable: 'docs;--' }]) {
+      const e = await failure(caller.open('x', bad));
+      expect(e).toMatchObject({ name: 'ShadowSessionError', code: 'INVALID_IDENTIFIER', sessionId: 'x' });
+      expect(e.cause).toBeUndefined();
+    }
+  });
+
+  it('DUPLICATE_SESSION for an id another process holds open (CONFLICT on the wire)', async () => {
+    await other.open('dup', { shadowTable: 'docs_shadow' });
+    const e = await failure(caller.open('dup', { shadowTable: 'docs_shadow', seedFromTable: 'docs' }));
+    expect(e).toMatchObject({ name: 'ShadowSessionError', code: 'DUPLICATE_SESSION', sessionId: 'dup' });
+    expect(e.cause).toMatchObject({ name: 'WriteError', code: 'CONFLICT', method: 'OpenShadowSession', field: 'params.session_id' });
+    expect(await other.session('dup', 'count')).toBe(0);
+    await other.session('dup', 'close');
+  });
+
+  it('TABLE_NOT_FOUND, MISSING_SESSION_ID_COLUMN and SEED_MISMATCH are decided at open by the primary, leaving nothing behind', async () => {
+    expect(await failure(caller.open('t1', { shadowTable: 'ghost' }))).toMatchObject({
+      code: 'TABLE_NOT_FOUND',
+      cause: { code: 'NOT_FOUND', field: 'params.shadow_table' },
+    });
+    expect(await failure(caller.open('t1', { shadowTable: 'docs_shadow', seedFromTable: 'ghost' }))).toMatchObject({
+      code: 'TABLE_NOT_FOUND',
+      cause: { code: 'NOT_FOUND', field: 'params.seed_from_table' },
+    });
+    expect(await failure(caller.open('t1', { shadowTable: 'no_session' }))).toMatchObject({
+      code: 'MISSING_SESSION_ID_COLUMN',
+      cause: { code: 'INVALID_PARAMS', field: 'params.shadow_table.session_id' },
+    });
+    const mismatch = await failure(caller.open('t1', { shadowTable: 'docs_shadow', seedFromTable: 'wider' }));
+    expect(mismatch).toMatchObject({
+      name: 'ShadowSessionError',
+      code: 'SEED_MISMATCH',
+      sessionId: 't1',
+      cause: { name: 'WriteError', code: 'INVALID_PARAMS', method: 'OpenShadowSession', field: 'params.seed_from_table' },
+    });
+    expect(mismatch.message).toContain('SQLITE_ERROR');
+    expect(await other.shadows('list')).toEqual([]);
+    expect(await other.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
+  });
+
+  it('SESSION_NOT_FOUND after close, INVALID_ROW for columns the table lacks', async () => {
+    await caller.open('rows', { shadowTable: 'docs_shadow' });
+    expect(await failure(caller.session('rows', 'insert', { path: 'x', content: 'y', nope: 1 }))).toMatchObject({
+      code: 'INVALID_ROW',
+      cause: { code: 'INVALID_PARAMS', field: 'params.rows.0.nope' },
+    });
+    expect(await failure(caller.session('rows', 'insert', { session_id: 'other', path: 'x', content: 'y' }))).toMatchObject({ code: 'INVALID_ROW' });
+    // Closed by the other process: this process's handle now gets SESSION_NOT_FOUND.
+    await other.shadows('close', 'rows');
+    expect(await failure(caller.session('rows', 'insert', { path: 'x', content: 'y' }))).toMatchObject({
+      code: 'SESSION_NOT_FOUND',
+      cause: { code: 'NOT_FOUND', method: 'InsertShadowRows' },
+    });
+    expect(await caller.session('rows', 'close')).toEqual({ closed: false, rows_deleted: 0 });
+  });
+
+  it('CLOSE_FAILED calls onClose; reap goes on past failures and each error names its session', async () => {
+    await caller.open('pinned-a', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    const e = await failure(caller.session('pinned-a', 'close'));
+    expect(e).toMatchObject({ code: 'CLOSE_FAILED', sessionId: 'pinned-a', cause: { code: 'CONFLICT', method: 'CloseShadowSession' } });
+    expect(await caller.send('onCloseCalls')).toEqual([expect.objectContaining({ code: 'CLOSE_FAILED', sessionId: 'pinned-a' })]);
+    await caller.open('r1', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    await other.open('r2', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    expect(await caller.shadows('reap', 3_600_000)).toEqual({ swept: [], errors: [] });
+    const r = await caller.shadows<{ swept: string[]; errors: ErrorJson[] }>('reap', 0);
+    expect(r.swept.sort()).toEqual(['r1', 'r2']);
+    expect(r.errors).toEqual([expect.objectContaining({ name: 'ShadowSessionError', code: 'CLOSE_FAILED', sessionId: 'pinned-a' })]);
+    expect(r.errors[0]!.message).toContain('pinned-a');
+    expect((await other.shadows<Array<{ session_id: string }>>('list')).map((s) => s.session_id)).toEqual(['pinned-a']);
+  });
+});
+
+describe('abandoned sessions', () => {
+  const c = cluster();
+
+  it('sessions of a secondary killed with SIGKILL are reaped from another process', async () => {
+    await c.spawn('p');
+    const survivor = await c.spawn('survivor');
+    const doomed = await c.spawn('doomed');
+    for (const id of ['k1', 'k2', 'k3']) await doomed.open(id, { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    await doomed.kill();
+    const left = await survivor.shadows<Array<{ session_id: string; opened_by: string }>>('list');
+    expect(left.map((s) => [s.session_id, s.opened_by])).toEqual([
+      ['k1', 'doomed'],
+      ['k2', 'doomed'],
+      ['k3', 'doomed'],
+    ]);
+    expect(await survivor.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 6 }]);
+    const r = await survivor.shadows<{ swept: string[]; errors: unknown[] }>('reap', 0);
+    expect(r).toEqual({ swept: ['k1', 'k2', 'k3'], errors: [] });
+    expect(await survivor.shadows('list')).toEqual([]);
+    expect(await survivor.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
+  });
+
+});
+
+describe('sessions opened before a failover', () => {
+  const c = cluster();
+
+  it('are reaped once a secondary has taken over from a primary killed with SIGKILL', async () => {
+    const p = await c.spawn('fo-p');
+    const a = await c.spawn('fo-a');
+    const b = await c.spawn('fo-b');
+    await p.open('f1', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    await a.open('f2', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
+    await b.open('f3', { shadowTable: 'docs_shadow' });
+    await p.kill();
+    const promoted = await waitFor(async () => {
+      for (const n of [a, b]) if ((await n.send<{ role: string }>('info')).role === 'primary') return n;
+      return undefined;
+    }, 'a secondary to take over');
+    const follower = promoted === a ? b : a;
+    // The follower's write is retried against the new primary by its forwarder if it has not switched yet.
+    const r = await follower.shadows<{ swept: string[]; errors: unknown[] }>('reap', 0);
+    expect(r).toEqual({ swept: ['f1', 'f2', 'f3'], errors: [] });
+    expect(await promoted.shadows('list')).toEqual([]);
+    expect(await promoted.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('many sessions at once from several processes', () => {
+  const c = cluster();
+
+  it('two secondaries opening overlapping ids concurrently: each id is opened exactly once, the loser gets DUPLICATE_SESSION', async () => {
+    const p = await c.spawn('m-p');
+    const a = await c.spawn('m-a');
+    const b = await c.spawn('m-b');
+    const shared = Array.from({ length: 40 }, (_, i) => `shared-${String(i).padStart(2, '0')}`);
+    const onlyA = Array.from({ length: 30 }, (_, i) => `a-${i}`);
+    const onlyB = Array.from({ length: 30 }, (_, i) => `b-${i}`);
+    type Outcome = Array<{ id: string; ok: boolean; error?: ErrorJson }>;
+    const [ra, rb] = await Promise.all([
+      a.send<Outcome>('openMany', { ids: [...shared, ...onlyA], shadowTable: 'docs_shadow', seedFromTable: 'docs' }),
+      b.send<Outcome>('openMany', { ids: [...onlyB, ...shared], shadowTable: 'docs_shadow', seedFromTable: 'docs' }),
+    ]);
+    const winners = new Map<string, string>();
+    for (const [who, outcomes] of [['a', ra], ['b', rb]] as const) {
+      for (const o of outcomes) {
+        if (o.ok) {
+          expect(winners.has(o.id), o.id).toBe(false);
+          winners.set(o.id, who);
+        } else {
+          expect(shared).toContain(o.id);
+          expect(o.error).toMatchObject({ code: 'DUPLICATE_SESSION', sessionId: o.id });
+        }
+      }
+    }
+    expect([...winners.keys()].sort()).toEqual([...shared, ...onlyA, ...onlyB].sort());
+    // Every open session was seeded exactly once.
+    expect(await p.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 2 * winners.size }]);
+    const list = await p.shadows<Array<{ session_id: string; opened_by: string }>>('list');
+    for (const s of list) expect(s.opened_by).toBe(winners.get(s.session_id) === 'a' ? 'm-a' : 'm-b');
+    // Both secondaries reap at the same time: every session is swept once, by one of them.
+    const [xa, xb] = await Promise.all([
+      a.shadows<{ swept: string[]; errors: unknown[] }>('reap', 0),
+      b.shadows<{ swept: string[]; errors: unknown[] }>('reap', 0),
+    ]);
+    expect([...xa.swept, ...xb.swept].sort()).toEqual([...winners.keys()].sort());
+    expect([...xa.errors, ...xb.errors]).toEqual([]);
+    expect(await p.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
+  });
+});
