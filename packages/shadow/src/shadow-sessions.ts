@@ -35,9 +35,9 @@ export interface ShadowSessionsOptions {
 
 /** What {@link ShadowSessions.reap} did. */
 export interface ReapResult {
-  /** Ids of the sessions this reap closed. */
+  /** Ids of the sessions this reap closed, in the order they were opened. */
   swept: string[];
-  /** One per session that could not be closed; each names its session (`sessionId`). */
+  /** One per session that could not be closed, in the order they were opened; each names its session (`sessionId`). */
   errors: ShadowSessionError[];
 }
 
@@ -166,27 +166,34 @@ export class ShadowSessions {
       `SELECT session_id, open_id FROM ${SESSIONS_TABLE} WHERE opened_at <= ? ORDER BY opened_at, session_id`,
       [cutoff],
     );
-    const result: ReapResult = { swept: [], errors: [] };
+    // Outcomes by index, so swept and errors come back in opening order whatever order the closes finish in.
+    const outcomes: Array<{ swept: boolean } | { error: ShadowSessionError }> = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < due.length) {
-        const rec = due[next++]!;
+        const i = next++;
+        const rec = due[i]!;
         try {
-          const r = await this.#close(rec.session_id, rec.open_id);
-          if (r.closed) result.swept.push(rec.session_id);
+          outcomes[i] = { swept: (await this.#close(rec.session_id, rec.open_id)).closed };
         } catch (e) {
-          result.errors.push(
-            e instanceof ShadowSessionError
-              ? e
-              : new ShadowSessionError('CLOSE_FAILED', `reap ${JSON.stringify(rec.session_id)}: ${(e as Error)?.message ?? String(e)}`, {
-                  sessionId: rec.session_id,
-                  cause: e,
-                }),
-          );
+          outcomes[i] = {
+            error:
+              e instanceof ShadowSessionError
+                ? e
+                : new ShadowSessionError('CLOSE_FAILED', `reap ${JSON.stringify(rec.session_id)}: ${(e as Error)?.message ?? String(e)}`, {
+                    sessionId: rec.session_id,
+                    cause: e,
+                  }),
+          };
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#reapConcurrency, due.length) }, worker));
+    const result: ReapResult = { swept: [], errors: [] };
+    for (const [i, o] of outcomes.entries()) {
+      if ('error' in o) result.errors.push(o.error);
+      else if (o.swept) result.swept.push(due[i]!.session_id);
+    }
     return result;
   }
 
