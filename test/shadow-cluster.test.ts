@@ -110,7 +110,7 @@ async function failure(p: Promise<unknown>): Promise<ErrorJson> {
 }
 
 /** Polls `condition` every 20 ms until it holds, or fails after `ms`. */
-async function waitFor<T>(condition: () => Promise<T>, what: string, ms = 15_000): Promise<T> {
+async function waitFor<T>(condition: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await condition();
@@ -289,7 +289,7 @@ describe('sessions opened before a failover', () => {
     await a.open('f2', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
     await b.open('f3', { shadowTable: 'docs_shadow' });
     await p.kill();
-    const promoted = await waitFor(async () => {
+    const promoted: AgentNode = await waitFor(async () => {
       for (const n of [a, b]) if ((await n.send<{ role: string }>('info')).role === 'primary') return n;
       return undefined;
     }, 'a secondary to take over');
