@@ -215,7 +215,7 @@ export class ScribeNode {
     this.#feed.close();
     await this.#stopPrimary('close');
     await this.#stopSecondary();
-    this.#forwarder.setTarget(undefined);
+    this.#forwarder.close(new WriteError('SHUTTING_DOWN', 'this node is closed', { retryable: false }));
     this.#lock.release();
     this.#readStore?.close();
     this.#log.info('node closed');
@@ -475,6 +475,7 @@ export class ScribeNode {
   }
 
   #findOutcome(requestId: string): RecordedOutcome | undefined {
+    if (this.#closing !== undefined) return undefined;
     const record = this.#readStore?.findRequest(requestId);
     if (record === undefined) return undefined;
     if (record.ok) return { ok: true, result: record.result };

@@ -87,3 +87,15 @@ describe('maintenance tasks', () => {
     ).rejects.toThrow("Expected 'maintenance[0].intervalMs' to be a number above 0, got 0 (number)");
   });
 });
+
+describe('a closed node', () => {
+  it('refuses writes at once with SHUTTING_DOWN, not a driver error', async () => {
+    const node = await openNode({ dbPath: join(dir, 'closed.db') });
+    await node.close();
+    await expect(node.querier.createSession({ title: 'late' }, { timeoutMs: 200 })).rejects.toMatchObject({
+      name: 'WriteError',
+      code: 'SHUTTING_DOWN',
+      method: 'CreateSession',
+    });
+  });
+});

@@ -77,6 +77,7 @@ export class WriteForwarder {
   readonly #random: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   #targetWaiters: Array<() => void> = [];
+  #closedWith: WriteError | undefined;
 
   constructor(options: WriteForwarderOptions) {
     if (typeof options.instanceId !== 'string' || options.instanceId.length === 0) {
@@ -109,6 +110,19 @@ export class WriteForwarder {
     }
   }
 
+  /**
+   * Refuses every later write, and every write waiting for a target, with `error`
+   * (the node passes SHUTTING_DOWN "node closed"). Attempts already sent settle as
+   * they will.
+   */
+  close(error: WriteError): void {
+    this.#closedWith = error;
+    this.#target = undefined;
+    const waiters = this.#targetWaiters;
+    this.#targetWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   /** The write function a Querier is built on. */
   readonly write = (method: string, params: unknown, options: WriteCallOptions = {}): Promise<unknown> =>
     this.#write(method, params, options);
@@ -131,6 +145,7 @@ export class WriteForwarder {
     };
     let lastError: WriteError | undefined;
     for (let attempt = 1; ; attempt++) {
+      if (this.#closedWith !== undefined) throw this.#closedWith.withMethod(method);
       const remaining = deadline - this.#clock();
       if (remaining <= 0) break;
       const target = this.#target;

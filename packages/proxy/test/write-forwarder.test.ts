@@ -177,3 +177,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(policy, 3, () => 0)).toBe(0);
   });
 });
+
+describe('WriteForwarder.close', () => {
+  it('refuses later writes and writes waiting for a target with the given error', async () => {
+    const f = new WriteForwarder({ instanceId: 'a' });
+    const waiting = f.write('X', {}, { timeoutMs: 60_000 });
+    f.close(new WriteError('SHUTTING_DOWN', 'node closed', { retryable: false }));
+    await expect(waiting).rejects.toMatchObject({ code: 'SHUTTING_DOWN', method: 'X' });
+    await expect(f.write('Y', {})).rejects.toMatchObject({ code: 'SHUTTING_DOWN', method: 'Y', retryable: false });
+  });
+});
