@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { WriteError } from '@scribe/protocol';
+import { defineWrite, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
+import { DATASTORE_ID, DATASTORE_KINDS, DEFAULT_TTL_MS, datastoreEntity } from './schema.js';
+
+const dsId = z.string().regex(DATASTORE_ID, 'expected 1–128 letters, digits, _ or -');
+const clientId = z.string().min(1).max(200);
+/** Optional time of the mutation (RFC 3339); defaults to the primary's clock. Lets tests and replays drive expiry. */
+const at = z.string().datetime({ offset: true }).optional();
+
+/** A datastore as stored. */
+export interface DatastoreRow {
+  id: string;
+  kind: 'temp' | 'permanent';
+  primary_key: string;
+  ttl_ms: number | null;
+  expires_at: string | null;
+  seq: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a mutation reports: its place in the datastore and who must hear of it. */
+export interface MutationResult {
+  datastore_id: string;
+  /** The datastore's sequence number after this mutation (grows by one per mutation). */
+  seq: number;
+  key: string;
+  op: 'created' | 'updated' | 'deleted';
+  /** The client ids subscribed to the datastore when the mutation committed. */
+  subscribers: string[];
+}
+
+function nowOf(ctx: WriteContext, given: string | undefined): string {
+  return given === undefined ? ctx.now : new Date(given).toISOString();
+}
+
+function expiresAt(now: string, ttl: number | null): string | null {
+  return ttl === null ? null : new Date(Date.parse(now) + ttl).toISOString();
+}
+
+/** The live (not expired) datastore, or NOT_FOUND naming it. */
+function live(ctx: WriteContext, id: string, now: string, method: string): DatastoreRow {
+  const row = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(id) as DatastoreRow | undefined;
+  if (row === undefined || (row.expires_at !== null && row.expires_at <= now)) {
+    throw new WriteError('NOT_FOUND', `${method}: no datastore ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, {
+      method,
+      field: 'params.datastore_id',
+    });
+  }
+  return row;
+}
+
+function subscribersOf(ctx: WriteContext, id: string): string[] {
+  return (
+    ctx.db.prepare('SELECT client_id FROM _datastore_subscribers WHERE datastore_id = ? ORDER BY subscribed_at, client_id').all(id) as Array<{
+      client_id: string;
+    }>
+  ).map((r) => r.client_id);
+}
+
+/** Bumps the datastore's seq and (temp) slides its expiry; returns the new seq. */
+function bump(ctx: WriteContext, ds: DatastoreRow, now: string): number {
+  const seq = ds.seq + 1;
+  ctx.db
+    .prepare('UPDATE _datastores SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?')
+    .run(seq, now, expiresAt(now, ds.ttl_ms), ds.id);
+  return seq;
+}
+
+/** Removes a datastore with its records and subscribers. */
+function remove(ctx: WriteContext, id: string): void {
+  ctx.db.prepare('DELETE FROM _datastores WHERE id = ?').run(id);
+  ctx.change('datastores', id, 'deleted');
+}
+
+export const OpenDatastore = defineWrite({
+  name: 'OpenDatastore',
+  description:
+    'Returns the datastore with this id, creating it when absent (or expired: an expired one is replaced by a new, empty one). CONFLICT when it exists with another kind or primary key.',
+  schema: z.strictObject({
+    id: dsId,
+    kind: z.enum(DATASTORE_KINDS),
+    primary_key: z.string().min(1).max(200),
+    ttl_ms: z.number().int().min(1).optional(),
+    at,
+  }),
+  handler(ctx, p): DatastoreRow {
+    const now = nowOf(ctx, p.at);
+    const existing = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow | undefined;
+    if (existing !== undefined && (existing.expires_at === null || existing.expires_at > now)) {
+      if (existing.kind !== p.kind || existing.primary_key !== p.primary_key) {
+        throw new WriteError(
+          'CONFLICT',
+          `OpenDatastore: ${p.id} exists as a ${existing.kind} datastore keyed by ${existing.primary_key}`,
+          { method: 'OpenDatastore', field: existing.kind !== p.kind ? 'params.kind' : 'params.primary_key' },
+        );
+      }
+      return existing;
+    }
+    if (existing !== undefined) remove(ctx, p.id);
+    const ttl = p.kind === 'temp' ? (p.ttl_ms ?? DEFAULT_TTL_MS) : null;
+    ctx.db
+      .prepare(
+        'INSERT INTO _datastores (id, kind, primary_key, ttl_ms, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
+      )
+      .run(p.id, p.kind, p.primary_key, ttl, expiresAt(now, ttl), now, now);
+    ctx.change('datastores', p.id, 'created');
+    return ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow;
+  },
+});
+
+export const SetDatastoreRecord = defineWrite({
+  name: 'SetDatastoreRecord',
+  description:
+    "Upserts a record keyed by data[primary_key] (a missing or non-string key is INVALID_PARAMS); the last arrival at the primary wins. NOT_FOUND for an unknown or expired datastore.",
+  schema: z.strictObject({ datastore_id: dsId, data: z.record(z.string(), z.unknown()), at }),
+  handler(ctx, p): MutationResult {
+    const now = nowOf(ctx, p.at);
+    const ds = live(ctx, p.datastore_id, now, 'SetDatastoreRecord');
+    const key = p.data[ds.primary_key];
+    if (typeof key !== 'string' || key.length === 0) {
+      const field = `params.data.${ds.primary_key}`;
+      throw new WriteError('INVALID_PARAMS', `Expected ${field} to be a non-empty string (the datastore's primary key), got ${JSON.stringify(key) ?? 'nothing'}`, {
+        method: 'SetDatastoreRecord',
+        field,
+      });
+    }
+    const seq = bump(ctx, ds, now);
+    const existed = ctx.db.prepare('SELECT 1 FROM _datastore_records WHERE datastore_id = ? AND key = ?').get(ds.id, key) !== undefined;
+    ctx.db
+      .prepare(
+        `INSERT INTO _datastore_records (datastore_id, key, data, seq, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (datastore_id, key) DO UPDATE SET data = excluded.data, seq = excluded.seq, updated_at = excluded.updated_at`,
+      )
+      .run(ds.id, key, JSON.stringify(p.data), seq, now);
+    const op = existed ? 'updated' : 'created';
+    ctx.change(datastoreEntity(ds.id), key, op);
+    return { datastore_id: ds.id, seq, key, op, subscribers: subscribersOf(ctx, ds.id) };
+  },
+});
+
+export const DeleteDatastoreRecord = defineWrite({
+  name: 'DeleteDatastoreRecord',
+  description: 'Deletes a record by key. Returns the mutation, or null when there was no such record (nothing changes). NOT_FOUND for an unknown or expired datastore.',
+  schema: z.strictObject({ datastore_id: dsId, key: z.string().min(1), at }),
+  handler(ctx, p): MutationResult | null {
+    const now = nowOf(ctx, p.at);
+    const ds = live(ctx, p.datastore_id, now, 'DeleteDatastoreRecord');
+    const info = ctx.db.prepare('DELETE FROM _datastore_records WHERE datastore_id = ? AND key = ?').run(ds.id, p.key);
+    if (info.changes === 0) return null;
+    const seq = bump(ctx, ds, now);
+    ctx.change(datastoreEntity(ds.id), p.key, 'deleted');
+    return { datastore_id: ds.id, seq, key: p.key, op: 'deleted', subscribers: subscribersOf(ctx, ds.id) };
+  },
+});
+
+export const SubscribeDatastore = defineWrite({
+  name: 'SubscribeDatastore',
+  description: 'Subscribes a client id to a datastore (idempotent). Returns the subscribers.',
+  schema: z.strictObject({ datastore_id: dsId, client_id: clientId, at }),
+  handler(ctx, p): { subscribers: string[] } {
+    const now = nowOf(ctx, p.at);
+    const ds = live(ctx, p.datastore_id, now, 'SubscribeDatastore');
+    ctx.db
+      .prepare('INSERT INTO _datastore_subscribers (datastore_id, client_id, subscribed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(ds.id, p.client_id, now);
+    return { subscribers: subscribersOf(ctx, ds.id) };
+  },
+});
+
+export const UnsubscribeDatastore = defineWrite({
+  name: 'UnsubscribeDatastore',
+  description: 'Unsubscribes a client id from a datastore. Returns the subscribers left.',
+  schema: z.strictObject({ datastore_id: dsId, client_id: clientId, at }),
+  handler(ctx, p): { subscribers: string[] } {
+    const ds = live(ctx, p.datastore_id, nowOf(ctx, p.at), 'UnsubscribeDatastore');
+    ctx.db.prepare('DELETE FROM _datastore_subscribers WHERE datastore_id = ? AND client_id = ?').run(ds.id, p.client_id);
+    return { subscribers: subscribersOf(ctx, ds.id) };
+  },
+});
+
+export const DropDatastoreClient = defineWrite({
+  name: 'DropDatastoreClient',
+  description: 'Removes a client id from every datastore at once (on disconnect). Returns the ids of the datastores it left.',
+  schema: z.strictObject({ client_id: clientId }),
+  handler(ctx, p): { datastores: string[] } {
+    const ids = (
+      ctx.db.prepare('SELECT datastore_id FROM _datastore_subscribers WHERE client_id = ? ORDER BY datastore_id').all(p.client_id) as Array<{
+        datastore_id: string;
+      }>
+    ).map((r) => r.datastore_id);
+    ctx.db.prepare('DELETE FROM _datastore_subscribers WHERE client_id = ?').run(p.client_id);
+    return { datastores: ids };
+  },
+});
+
+export const PurgeExpiredDatastores = defineWrite({
+  name: 'PurgeExpiredDatastores',
+  description: 'Removes every expired datastore with its records and subscribers. Returns how many.',
+  schema: z.strictObject({ at }).nullable().optional(),
+  handler(ctx, p): { purged: number } {
+    const now = nowOf(ctx, p?.at);
+    const ids = ctx.db.prepare('SELECT id FROM _datastores WHERE expires_at IS NOT NULL AND expires_at <= ?').all(now) as Array<{ id: string }>;
+    for (const { id } of ids) remove(ctx, id);
+    return { purged: ids.length };
+  },
+});
+
+/** Every datastore write. */
+export const DATASTORE_WRITES: readonly WriteDefinition<any, any>[] = Object.freeze([
+  OpenDatastore,
+  SetDatastoreRecord,
+  DeleteDatastoreRecord,
+  SubscribeDatastore,
+  UnsubscribeDatastore,
+  DropDatastoreClient,
+  PurgeExpiredDatastores,
+]);
+
+/** Registers the datastore writes on a registry (every process of the cluster must). */
+export function registerDatastoreWrites(registry: WriteRegistry): WriteRegistry {
+  for (const w of DATASTORE_WRITES) registry.register(w);
+  return registry;
+}

@@ -1,0 +1,54 @@
+import type { Migration } from '@scribe/store';
+
+/** The datastores tables (application migration versions 1300–1399). */
+export const DATASTORE_MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 1300,
+    name: 'datastores',
+    up: `
+CREATE TABLE _datastores (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('temp', 'permanent')),
+  primary_key TEXT NOT NULL,
+  ttl_ms INTEGER,
+  expires_at TEXT,
+  seq INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX _datastores_by_expiry ON _datastores (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE _datastore_records (
+  datastore_id TEXT NOT NULL REFERENCES _datastores (id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  data TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (datastore_id, key)
+);
+CREATE INDEX _datastore_records_by_seq ON _datastore_records (datastore_id, seq);
+CREATE TABLE _datastore_subscribers (
+  datastore_id TEXT NOT NULL REFERENCES _datastores (id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  subscribed_at TEXT NOT NULL,
+  PRIMARY KEY (datastore_id, client_id)
+);
+CREATE INDEX _datastore_subscribers_by_client ON _datastore_subscribers (client_id);
+`,
+  },
+]);
+
+/** The two kinds of datastore. */
+export const DATASTORE_KINDS = ['temp', 'permanent'] as const;
+/** One of {@link DATASTORE_KINDS}. */
+export type DatastoreKind = (typeof DATASTORE_KINDS)[number];
+
+/** Default time to live of a temp datastore: one hour. */
+export const DEFAULT_TTL_MS = 60 * 60 * 1000;
+
+/** Datastore ids: letters, digits, `_` and `-`, 1–128 characters (they appear in topics, where `.` separates parts). */
+export const DATASTORE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The change-feed entity of a datastore's records: `datastore:<id>`, so topics are `db.datastore:<id>.<op>`. */
+export function datastoreEntity(id: string): string {
+  return `datastore:${id}`;
+}
