@@ -2,6 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/node-process.mjs', import.meta.url));
+/** The fixture with the datastore writes registered. */
+export const DATASTORES_FIXTURE = fileURLToPath(new URL('../fixtures/datastores-process.mjs', import.meta.url));
 
 /** The error a child reports, as plain data. */
 export interface ChildError {
@@ -63,8 +65,8 @@ export class NodeProcess {
   }
 
   /** Starts a node process and resolves once it has a role. */
-  static async spawn(options: Record<string, unknown>, timeoutMs = 20_000): Promise<NodeProcess> {
-    const child = fork(FIXTURE, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  static async spawn(options: Record<string, unknown>, timeoutMs = 20_000, fixture = FIXTURE): Promise<NodeProcess> {
+    const child = fork(fixture, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     const stderr: string[] = [];
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => stderr.push(d));

@@ -9,7 +9,7 @@ export interface TempCluster {
   /** The database of the current test. */
   readonly dbPath: string;
   /** Starts a node process on the current test's database. */
-  spawn(options: Record<string, unknown>): Promise<NodeProcess>;
+  spawn(options: Record<string, unknown>, fixture?: string): Promise<NodeProcess>;
 }
 
 /**
@@ -35,8 +35,8 @@ export function useTempCluster(prefix: string): TempCluster {
     get dbPath() {
       return join(dir, `${prefix}.db`);
     },
-    async spawn(options) {
-      const p = await NodeProcess.spawn({ dbPath: join(dir, `${prefix}.db`), ...options });
+    async spawn(options, fixture) {
+      const p = await NodeProcess.spawn({ dbPath: join(dir, `${prefix}.db`), ...options }, 20_000, fixture);
       procs.push(p);
       return p;
     },
