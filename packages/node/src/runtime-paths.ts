@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -64,5 +65,17 @@ export function ensurePrivateDir(dir: string): void {
     if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
   } catch (e) {
     throw new Error(`runtime directory: create ${dir} (owner-only)`, { cause: e });
+  }
+}
+
+/** Removes the sockets of earlier epochs, left by a primary that died without cleaning up. */
+export function removeStaleSockets(paths: RuntimePaths, epoch: number, log: Logger): void {
+  try {
+    for (const name of readdirSync(paths.socketDir)) {
+      const m = /^(router|pub)-(\d+)\.sock$/.exec(name);
+      if (m !== null && Number(m[2]) < epoch) rmSync(join(paths.socketDir, name), { force: true });
+    }
+  } catch (e) {
+    log.warn({ err: e }, 'could not remove stale sockets');
   }
 }

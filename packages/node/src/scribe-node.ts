@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import {
   HEARTBEAT_TOPIC,
@@ -26,10 +25,11 @@ import { WriteCoordinator } from '@scribe/coordinator';
 import { RpcClient, RpcServer, EventSubscriber } from '@scribe/transport';
 import { WriteForwarder, type RecordedOutcome } from '@scribe/proxy';
 import { ChangeFeed, type ChangesOptions } from './change-feed.js';
+import { startMaintenance } from './maintenance.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
-import { defaultEndpoints, ensurePrivateDir, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
+import { defaultEndpoints, ensurePrivateDir, removeStaleSockets, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
 
 /** What a primary holds beyond what every node holds. */
 interface PrimaryParts {
@@ -280,7 +280,7 @@ export class ScribeNode {
         }).catch(() => undefined);
       }, this.#timings.heartbeatIntervalMs);
       heartbeat.unref();
-      const stopMaintenance = this.#startMaintenance(log);
+      const stopMaintenance = startMaintenance(this.#options.maintenance ?? [], () => this.#querier, log);
       this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance };
       writeDiscovery(this.paths.discoveryPath, {
         instance_id: this.instanceId,
@@ -304,7 +304,7 @@ export class ScribeNode {
     this.#epoch = epoch;
     this.#role = 'primary';
     this.#log = this.#root.child({ role: 'primary', component: 'node' });
-    this.#removeStaleSockets(epoch);
+    removeStaleSockets(this.paths, epoch, this.#log);
     this.#log.info(
       {
         db: this.paths.dbPath,
@@ -430,48 +430,6 @@ export class ScribeNode {
     this.#secondary = undefined;
     await s.client.close().catch(() => undefined);
     await s.subscriber.close().catch(() => undefined);
-  }
-
-  /** Runs each maintenance task every `intervalMs` (after the previous run ends) until stopped. */
-  #startMaintenance(log: Logger): () => void {
-    const timers = new Set<NodeJS.Timeout>();
-    let stopped = false;
-    for (const task of this.#options.maintenance ?? []) {
-      const schedule = (): void => {
-        if (stopped) return;
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          void (async () => {
-            try {
-              if (this.#querier !== undefined) await task.run(this.#querier);
-            } catch (e) {
-              log.warn({ err: e, task: task.name }, 'maintenance task failed');
-            }
-            schedule();
-          })();
-        }, task.intervalMs);
-        timer.unref();
-        timers.add(timer);
-      };
-      schedule();
-    }
-    return () => {
-      stopped = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-    };
-  }
-
-  /** Sockets of earlier epochs left by a primary that died without cleaning up. */
-  #removeStaleSockets(epoch: number): void {
-    try {
-      for (const name of readdirSync(this.paths.socketDir)) {
-        const m = /^(router|pub)-(\d+)\.sock$/.exec(name);
-        if (m !== null && Number(m[2]) < epoch) rmSync(join(this.paths.socketDir, name), { force: true });
-      }
-    } catch (e) {
-      this.#log.warn({ err: e }, 'could not remove stale sockets');
-    }
   }
 
   #findOutcome(requestId: string): RecordedOutcome | undefined {
