@@ -82,3 +82,19 @@ describe('a primary and two secondaries in separate processes', () => {
     expect(await a.call('getSession', 'after')).toBeNull();
   });
 });
+
+describe('schema versions', () => {
+  it('a secondary built for another schema version refuses to forward writes with SCHEMA_MISMATCH', async () => {
+    const migrations = [{ version: 1000, name: 'app table', up: 'CREATE TABLE app_notes (id TEXT PRIMARY KEY, body TEXT)' }];
+    await spawn({ instanceId: 'p', migrations });
+    const current = await spawn({ instanceId: 'current', migrations });
+    const stale = await spawn({ instanceId: 'stale' });
+    await expect(current.call('createSession', { id: 'ok', title: 'same schema' })).resolves.toMatchObject({ id: 'ok' });
+    const err = await stale.call('createSession', { id: 'no', title: 'other schema' }).catch((e: unknown) => e);
+    expect((err as ChildCallError).error).toMatchObject({ name: 'WriteError', code: 'SCHEMA_MISMATCH', retryable: false, method: 'CreateSession' });
+    expect((err as ChildCallError).error.message).toMatch(/schema version 1000 but this node was built for 2/);
+    // Reads still work for it.
+    expect(await stale.call('getSession', 'ok')).toMatchObject({ title: 'same schema' });
+    expect(await stale.call('getSession', 'no')).toBeNull();
+  });
+});

@@ -13,6 +13,7 @@ import {
   type WriteRequest,
 } from '@scribe/protocol';
 import {
+  BUILTIN_MIGRATIONS,
   PrimaryLock,
   Store,
   createDefaultRegistry,
@@ -80,6 +81,10 @@ export class ScribeNode {
   readonly #feed = new ChangeFeed(() => this.#readStore);
   /** Set once someone reads the change feed: secondaries then subscribe to `db.` events. */
   #wantChanges = false;
+  /** The schema version this node was built for: the highest of its built-in and application migrations. */
+  readonly #builtFor: number;
+  #schemaCheckedAt = 0;
+  #schemaProblem: WriteError | undefined;
 
   /** @internal use {@link openNode}. */
   constructor(options: OpenNodeOptions) {
@@ -91,6 +96,7 @@ export class ScribeNode {
     this.#root = (options.logger ?? pino({ level: 'silent' })).child({ node: this.instanceId });
     this.#log = this.#root.child({ component: 'node' });
     this.#lock = new PrimaryLock({ path: this.paths.lockPath });
+    this.#builtFor = Math.max(...BUILTIN_MIGRATIONS.map((m) => m.version), ...(options.migrations ?? []).map((m) => m.version));
     this.#forwarder = new WriteForwarder({
       instanceId: this.instanceId,
       isLong: (method) => this.#registry.get(method)?.long === true,
@@ -346,7 +352,11 @@ export class ScribeNode {
     const client = new RpcClient({ endpoint: primary.router, logger: log });
     client.connect();
     const parts: SecondaryParts = { primary, client, subscriber: this.#subscribe(primary), lastHeartbeatAt: undefined };
-    this.#forwarder.setTarget((request, timeoutMs) => client.call(RPC_METHODS.write, request, { timeoutMs }));
+    this.#forwarder.setTarget((request, timeoutMs) => {
+      const mismatch = this.#schemaMismatch();
+      if (mismatch !== undefined) return Promise.reject(mismatch.withMethod(request.method));
+      return client.call(RPC_METHODS.write, request, { timeoutMs });
+    });
     return parts;
   }
 
@@ -430,6 +440,26 @@ export class ScribeNode {
     this.#secondary = undefined;
     await s.client.close().catch(() => undefined);
     await s.subscriber.close().catch(() => undefined);
+  }
+
+  /**
+   * A secondary forwards writes only while the file's schema version is the one it
+   * was built for: a write shaped for another schema could fail in confusing ways or
+   * write what the other code cannot read. Checked at most once a second.
+   */
+  #schemaMismatch(): WriteError | undefined {
+    const now = Date.now();
+    if (now - this.#schemaCheckedAt < 1_000) return this.#schemaProblem;
+    this.#schemaCheckedAt = now;
+    const inFile = this.#readStore?.schemaVersion() ?? this.#builtFor;
+    this.#schemaProblem =
+      inFile === this.#builtFor
+        ? undefined
+        : new WriteError(
+            'SCHEMA_MISMATCH',
+            `the database has schema version ${inFile} but this node was built for ${this.#builtFor}; upgrade (or downgrade) this process to match the primary, or migrate the database`,
+          );
+    return this.#schemaProblem;
   }
 
   #findOutcome(requestId: string): RecordedOutcome | undefined {
