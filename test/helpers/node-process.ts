@@ -28,6 +28,8 @@ export interface Ready {
   instanceId: string;
   epoch: number;
   pid: number;
+  /** The HTTP listener's address, when the node was given `http`. */
+  http?: { host: string; port: number } | null;
 }
 
 /** A scribe node running in a child process, driven over IPC. */

@@ -34,6 +34,8 @@ export class WriteCoordinator {
   /** Request ids queued and not yet settled, so a retry joins the first attempt. */
   readonly #inflight = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<CoordinatorListener>();
+  /** Settled writes by write name and outcome (`ok` or an error code). */
+  readonly #byMethod = new Map<string, Map<string, number>>();
   #flushScheduled = false;
   /**
    * Writes left to run one per transaction after a batch failed to commit. The
@@ -76,6 +78,13 @@ export class WriteCoordinator {
   /** A snapshot of the counters. */
   metrics(): CoordinatorMetrics {
     return { ...this.#metrics, queueDepth: this.#pending.length };
+  }
+
+  /** Writes that ran (or reached their turn), by write name and outcome: `ok` or the error code. */
+  outcomes(): Array<{ method: string; outcome: string; count: number }> {
+    const out: Array<{ method: string; outcome: string; count: number }> = [];
+    for (const [method, counts] of this.#byMethod) for (const [outcome, count] of counts) out.push({ method, outcome, count });
+    return out;
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -250,6 +259,12 @@ export class WriteCoordinator {
   }
 
   #provenance(p: Pending, end: number, outcome: string, duplicate: boolean): void {
+    let counts = this.#byMethod.get(p.item.method);
+    if (counts === undefined) {
+      counts = new Map();
+      this.#byMethod.set(p.item.method, counts);
+    }
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     const level = this.#options.provenanceLevel;
     if (level === 'silent' || !this.#log.isLevelEnabled(level)) return;
     this.#log[level](

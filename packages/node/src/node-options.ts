@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Migration, Querier, WriteRegistry } from '@scribe/store';
+import type { HttpOptions } from './http-endpoint.js';
 
 /** How often a secondary tries the primary lock and re-reads the discovery file. */
 export const DEFAULT_POLL_INTERVAL_MS = 100;
@@ -63,6 +64,8 @@ export interface OpenNodeOptions {
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   startTimeoutMs?: number;
+  /** Serve `/healthz` and `/metrics` over HTTP (loopback unless `allowRemote`). Off by default. */
+  http?: HttpOptions;
   /** Sweeps to run periodically while this node is primary (see {@link MaintenanceTask}). */
   maintenance?: readonly MaintenanceTask[];
   /** Level of the per-write provenance line on the primary. Default `debug`. */

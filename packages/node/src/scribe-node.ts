@@ -27,6 +27,8 @@ import { RpcClient, RpcServer, EventSubscriber } from '@scribe/transport';
 import { WriteForwarder, type RecordedOutcome } from '@scribe/proxy';
 import { ChangeFeed, type ChangesOptions } from './change-feed.js';
 import { startMaintenance } from './maintenance.js';
+import { HttpEndpoint } from './http-endpoint.js';
+import { NodeMetrics } from './node-metrics.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
@@ -83,6 +85,10 @@ export class ScribeNode {
   #wantChanges = false;
   /** The schema version this node was built for: the highest of its built-in and application migrations. */
   readonly #builtFor: number;
+  readonly #metrics: NodeMetrics;
+  #http: HttpEndpoint | undefined;
+  #failovers = 0;
+  #lastCommitAt = Date.now();
   #schemaCheckedAt = 0;
   #schemaProblem: WriteError | undefined;
 
@@ -96,6 +102,19 @@ export class ScribeNode {
     this.#root = (options.logger ?? pino({ level: 'silent' })).child({ node: this.instanceId });
     this.#log = this.#root.child({ component: 'node' });
     this.#lock = new PrimaryLock({ path: this.paths.lockPath });
+    this.#metrics = new NodeMetrics(
+      {
+        role: () => this.#role,
+        epoch: () => this.#epoch,
+        coordinator: () => {
+          const c = this.#primary?.coordinator;
+          return c === undefined ? undefined : { queueDepth: c.depth, outcomes: c.outcomes() };
+        },
+        failovers: () => this.#failovers,
+        walPath: `${this.paths.dbPath}-wal`,
+      },
+      { instance: this.instanceId },
+    );
     this.#builtFor = Math.max(...BUILTIN_MIGRATIONS.map((m) => m.version), ...(options.migrations ?? []).map((m) => m.version));
     this.#forwarder = new WriteForwarder({
       instanceId: this.instanceId,
@@ -178,10 +197,69 @@ export class ScribeNode {
     return this.#secondary?.lastHeartbeatAt;
   }
 
+  /** The address of the HTTP listener (`/healthz`, `/metrics`), when one was asked for. */
+  get httpAddress(): { host: string; port: number } | undefined {
+    return this.#http?.address;
+  }
+
+  /** The node's Prometheus registry (what `/metrics` serves). */
+  get metricsRegistry(): NodeMetrics['registry'] {
+    return this.#metrics.registry;
+  }
+
+  /**
+   * Whether this node can do its job now. Primary: the database takes the write
+   * lock and the queue is moving (no writes waiting without a commit for 5 s).
+   * Secondary: the primary answers a ping within a second.
+   */
+  async health(): Promise<{ ok: boolean; role: Role | undefined; reason: string }> {
+    const role = this.#role;
+    const p = this.#primary;
+    if (this.#closing !== undefined) return { ok: false, role, reason: 'the node is closing' };
+    if (p !== undefined) {
+      if (p.coordinator.state !== 'open') return { ok: false, role, reason: 'the primary is shutting down' };
+      try {
+        p.store.probeWritable();
+      } catch (e) {
+        return { ok: false, role, reason: `the database is not writable (${e instanceof WriteError ? e.code : 'INTERNAL'})` };
+      }
+      const waiting = p.coordinator.depth;
+      const since = Date.now() - this.#lastCommitAt;
+      if (waiting > 0 && since > 5_000) {
+        return { ok: false, role, reason: `the write queue is stuck: ${waiting} writes waiting, last commit ${since} ms ago` };
+      }
+      return { ok: true, role, reason: `primary of epoch ${p.epoch}, ${waiting} writes queued` };
+    }
+    const s = this.#secondary;
+    if (s === undefined) return { ok: false, role, reason: 'no role yet' };
+    try {
+      await s.client.call(RPC_METHODS.ping, null, { timeoutMs: 1_000 });
+      return { ok: true, role, reason: `secondary of ${s.primary.instance_id} (epoch ${s.primary.epoch}), which answers` };
+    } catch (e) {
+      return {
+        ok: false,
+        role,
+        reason: `the primary ${s.primary.instance_id} (pid ${s.primary.pid}) does not answer (${e instanceof WriteError ? e.code : 'INTERNAL'})`,
+      };
+    }
+  }
+
   /** @internal Takes a role; resolves once this node can serve. */
   async start(): Promise<void> {
     ensurePrivateDir(this.paths.runtimeDir);
     ensurePrivateDir(this.paths.socketDir);
+    if (this.#options.http !== undefined) {
+      this.#http = new HttpEndpoint(
+        this.#options.http,
+        {
+          health: () => this.health(),
+          metrics: async () => ({ contentType: this.#metrics.registry.contentType, body: await this.#metrics.registry.metrics() }),
+        },
+        this.#log,
+      );
+      const at = await this.#http.listen();
+      this.#log.info({ http: `http://${at.host}:${at.port}` }, 'health and metrics listening');
+    }
     const deadline = Date.now() + this.#timings.startTimeoutMs;
     for (;;) {
       const epoch = this.#options.promote === false ? undefined : this.#lock.tryAcquire();
@@ -219,6 +297,7 @@ export class ScribeNode {
   async #close(): Promise<void> {
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     this.#feed.close();
+    await this.#http?.close();
     await this.#stopPrimary('close');
     await this.#stopSecondary();
     this.#forwarder.close(new WriteError('SHUTTING_DOWN', 'this node is closed', { retryable: false }));
@@ -267,6 +346,8 @@ export class ScribeNode {
       const s = server;
       coordinator.on((event) => {
         if (event.type !== 'batch:committed') return;
+        this.#lastCommitAt = Date.now();
+        this.#metrics.observeBatch(event.size, event.durationMs);
         this.#feed.notify();
         for (const change of event.changes) {
           s.publish(changeTopic(change.entity, change.op), change).catch((e: unknown) => {
@@ -328,6 +409,7 @@ export class ScribeNode {
       await oldSecondary.client.close().catch(() => undefined);
       await oldSecondary.subscriber.close().catch(() => undefined);
     }
+    if (previous === 'secondary') this.#failovers++;
     this.#emit({ type: 'role:changed', role: 'primary', previous, epoch });
   }
 
@@ -407,6 +489,7 @@ export class ScribeNode {
         // against the new one with the same request id.
         await current.client.close().catch(() => undefined);
         await current.subscriber.close().catch(() => undefined);
+        this.#failovers++;
         this.#emit({ type: 'primary:changed', instance_id: seen.instance_id, epoch: seen.epoch, router: seen.router });
       }
     } catch (e) {

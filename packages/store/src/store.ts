@@ -389,6 +389,27 @@ export class Store {
     }
   }
 
+  /**
+   * Checks that this connection can take the write lock now (BEGIN IMMEDIATE, then
+   * ROLLBACK); throws the mapped WriteError when it cannot (read-only, busy, disk
+   * errors). Used by health checks between batches.
+   */
+  probeWritable(): void {
+    this.#assertWritable('probeWritable');
+    // A probe must not hang the event loop on another process's lock: wait briefly.
+    const previous = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma('busy_timeout = 100');
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#db.exec('ROLLBACK');
+    } catch (e) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw mapDriverError(e, 'probeWritable');
+    } finally {
+      this.#db.pragma(`busy_timeout = ${previous}`);
+    }
+  }
+
   /** Closes the connection. Safe to call twice. */
   close(): void {
     if (this.#closed) return;

@@ -1,0 +1,109 @@
+import { statSync } from 'node:fs';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Role } from '@scribe/protocol';
+
+/** What the metrics read from a node at scrape time. */
+export interface MetricsSource {
+  role(): Role | undefined;
+  epoch(): number;
+  /** The coordinator's counters, when this node is primary. */
+  coordinator(): { queueDepth: number; outcomes: Array<{ method: string; outcome: string; count: number }> } | undefined;
+  /** Promotions and primary changes this node has seen. */
+  failovers(): number;
+  /** The database's WAL file. */
+  walPath: string;
+}
+
+/**
+ * The node's Prometheus metrics, in a registry of its own (several nodes in one
+ * process do not collide). Counters that the coordinator keeps are read at scrape
+ * time; batch sizes and commit latencies are observed as batches commit.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly #batchSize: Histogram;
+  readonly #commitSeconds: Histogram;
+
+  constructor(source: MetricsSource, labels: { instance: string }) {
+    this.registry.setDefaultLabels(labels);
+    const r = [this.registry];
+    new Counter({
+      name: 'scribe_writes_total',
+      help: 'Writes settled by this primary, by write name and outcome (ok or the error code).',
+      labelNames: ['method', 'outcome'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const o of source.coordinator()?.outcomes ?? []) this.inc({ method: o.method, outcome: o.outcome }, o.count);
+      },
+    });
+    new Gauge({
+      name: 'scribe_queue_depth',
+      help: 'Writes waiting in the primary coordinator queue (0 on a secondary).',
+      registers: r,
+      collect() {
+        this.set(source.coordinator()?.queueDepth ?? 0);
+      },
+    });
+    this.#batchSize = new Histogram({
+      name: 'scribe_batch_size',
+      help: 'Writes per committed transaction (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: r,
+    });
+    this.#commitSeconds = new Histogram({
+      name: 'scribe_commit_seconds',
+      help: 'Time to run and commit one batch transaction.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    });
+    new Gauge({
+      name: 'scribe_role',
+      help: '1 for the role this node has now, 0 for the other.',
+      labelNames: ['role'],
+      registers: r,
+      collect() {
+        const role = source.role();
+        this.set({ role: 'primary' }, role === 'primary' ? 1 : 0);
+        this.set({ role: 'secondary' }, role === 'secondary' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'scribe_epoch',
+      help: 'The primary epoch this node knows (grows on every promotion).',
+      registers: r,
+      collect() {
+        this.set(source.epoch());
+      },
+    });
+    new Counter({
+      name: 'scribe_failovers_total',
+      help: 'Promotions of this node and changes of primary it followed.',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(source.failovers());
+      },
+    });
+    new Gauge({
+      name: 'scribe_wal_bytes',
+      help: 'Size of the database WAL file.',
+      registers: r,
+      collect() {
+        let size = 0;
+        try {
+          size = statSync(source.walPath).size;
+        } catch {
+          size = 0;
+        }
+        this.set(size);
+      },
+    });
+  }
+
+  /** Records one committed batch. */
+  observeBatch(size: number, durationMs: number): void {
+    this.#batchSize.observe(size);
+    this.#commitSeconds.observe(durationMs / 1000);
+  }
+}
