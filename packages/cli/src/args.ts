@@ -17,6 +17,13 @@ export interface CliArgs {
   logLevel: string;
   synchronous: SynchronousLevel | undefined;
   timeoutMs: number;
+  /** `--http HOST:PORT`: serve /healthz and /metrics. */
+  http: { host: string; port: number } | undefined;
+  httpAllowRemote: boolean;
+  autoMigrate: boolean;
+  rawSql: boolean;
+  /** `--router` / `--pub`: endpoints to bind when primary (tcp is opt-in). */
+  endpoints: { router: string; pub: string } | undefined;
 }
 
 /** A command-line mistake; the message says what to change. */
@@ -38,6 +45,14 @@ options:
   --log-level LEVEL     start: pino level (default info; env SCRIBE_LOG_LEVEL)
   --synchronous LEVEL   start: OFF, NORMAL, FULL (default) or EXTRA (env SCRIBE_SYNCHRONOUS)
   --timeout MS          status: how long to wait for the primary (default 2000)
+  --http HOST:PORT      start: serve /healthz and /metrics (env SCRIBE_HTTP; loopback only)
+  --http-allow-remote   start: allow --http on a non-loopback address
+  --no-auto-migrate     start: do not apply pending migrations (env SCRIBE_AUTO_MIGRATE=0)
+  --no-raw-sql          start: answer DISABLED to the raw SQL writes Exec/ExecBatch (env SCRIBE_RAW_SQL=0)
+  --router ENDPOINT     start: bind requests here when primary, e.g. tcp://127.0.0.1:7100 (env SCRIBE_ROUTER)
+  --pub ENDPOINT        start: bind events here when primary, e.g. tcp://127.0.0.1:7101 (env SCRIBE_PUB)
+
+Every option is described, with its environment variable and default, in docs/operations.md.
 `;
 
 /** Parses argv (without node and script) and the environment; throws {@link UsageError}. */
@@ -53,6 +68,12 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'log-level': { type: 'string' },
         synchronous: { type: 'string' },
         timeout: { type: 'string' },
+        http: { type: 'string' },
+        'http-allow-remote': { type: 'boolean', default: false },
+        'no-auto-migrate': { type: 'boolean', default: false },
+        'no-raw-sql': { type: 'boolean', default: false },
+        router: { type: 'string' },
+        pub: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -77,8 +98,44 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new UsageError(`--log-level must be a pino level (fatal … trace, or silent), got ${JSON.stringify(logLevel)}`);
   }
+  const httpSpec = values.http ?? env.SCRIBE_HTTP;
+  let http: CliArgs['http'];
+  if (httpSpec !== undefined) {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(httpSpec);
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || port > 65535) {
+      throw new UsageError(`--http must be HOST:PORT or PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(httpSpec)}`);
+    }
+    http = { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  const flagOff = (flag: boolean, envValue: string | undefined): boolean => !flag && !['0', 'false', 'no', 'off'].includes((envValue ?? '').toLowerCase());
+  const router = values.router ?? env.SCRIBE_ROUTER;
+  const pub = values.pub ?? env.SCRIBE_PUB;
+  if ((router === undefined) !== (pub === undefined)) {
+    throw new UsageError('--router and --pub go together: give both endpoints or neither');
+  }
+  let endpoints: CliArgs['endpoints'];
+  if (router !== undefined && pub !== undefined) {
+    for (const [flag, ep] of [['--router', router], ['--pub', pub]] as const) {
+      const tcp = /^tcp:\/\/([^:]+):(\d+|\*)$/.exec(ep);
+      if (!/^ipc:\/\/.+/.test(ep) && tcp === null) {
+        throw new UsageError(`${flag} must be ipc://PATH or tcp://HOST:PORT, got ${JSON.stringify(ep)}`);
+      }
+      if (tcp !== null && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(tcp[1]!)) {
+        throw new UsageError(
+          `${flag} ${ep} would accept connections from other machines; scribe binds tcp on loopback only (127.0.0.1), since requests over tcp are not authenticated`,
+        );
+      }
+    }
+    endpoints = { router, pub };
+  }
   return {
     command: name as Command,
+    http,
+    httpAllowRemote: values['http-allow-remote'] === true,
+    autoMigrate: flagOff(values['no-auto-migrate'] === true, env.SCRIBE_AUTO_MIGRATE),
+    rawSql: flagOff(values['no-raw-sql'] === true, env.SCRIBE_RAW_SQL),
+    endpoints,
     db: values.db ?? env.SCRIBE_DB ?? DEFAULT_DB_PATH,
     json: values.json === true,
     logLevel,

@@ -1,20 +1,54 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
-import { openNode, resolveRuntimePaths, ensurePrivateDir } from '@scribe/node';
-import { PrimaryLock, Store } from '@scribe/store';
+import { ensurePrivateDir, isLoopback, openNode, resolveRuntimePaths } from '@scribe/node';
+import { PrimaryLock, Store, createDefaultRegistry } from '@scribe/store';
 import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
 import { formatStatus, getStatus } from './status.js';
 
+/** Checks that the database's directory can be created and written, before anything starts. */
+function checkDbPath(db: string): void {
+  const dir = dirname(resolve(db));
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new Error(`cannot use --db ${db}: its directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? 'error'}); choose another path with --db or SCRIBE_DB`, { cause: e });
+  }
+}
+
 async function start(args: CliArgs): Promise<number> {
   const logger = pino({ level: args.logLevel });
-  mkdirSync(dirname(resolve(args.db)), { recursive: true });
+  checkDbPath(args.db);
+  if (args.endpoints?.router.startsWith('tcp://') === true && args.rawSql) {
+    logger.warn({ router: args.endpoints.router }, 'insecure: raw SQL writes are enabled on a tcp endpoint; any local process that can connect can run SQL (use --no-raw-sql)');
+  }
+  if (args.http !== undefined && args.httpAllowRemote && !isLoopback(args.http.host)) {
+    logger.warn({ http: `${args.http.host}:${args.http.port}` }, 'insecure: health and metrics are served beyond this machine without authentication');
+  }
   const node = await openNode({
     dbPath: args.db,
     logger,
+    autoMigrate: args.autoMigrate,
+    registry: createDefaultRegistry({ rawSql: args.rawSql }),
     ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
+    ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
+    ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
   });
+  logger.info(
+    {
+      db: node.paths.dbPath,
+      role: node.role,
+      epoch: node.epoch,
+      endpoints: node.primaryEndpoints,
+      synchronous: args.synchronous ?? 'FULL',
+      autoMigrate: args.autoMigrate,
+      rawSql: args.rawSql,
+      http: node.httpAddress ?? null,
+    },
+    'scribe started',
+  );
   node.on((event) => logger.info({ event }, event.type));
   await new Promise<void>((resolveStop) => {
     const stop = (signal: string): void => {

@@ -332,10 +332,10 @@ export class ScribeNode {
         ...(this.#options.maxQueueDepth === undefined ? {} : { maxQueueDepth: this.#options.maxQueueDepth }),
         ...(this.#options.provenanceLevel === undefined ? {} : { provenanceLevel: this.#options.provenanceLevel }),
       });
-      const endpoints = this.#options.endpoints ?? defaultEndpoints(this.paths, epoch);
+      const asked = this.#options.endpoints ?? defaultEndpoints(this.paths, epoch);
       server = new RpcServer({
-        routerEndpoint: endpoints.router,
-        pubEndpoint: endpoints.pub,
+        routerEndpoint: asked.router,
+        pubEndpoint: asked.pub,
         logger: log,
         ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
       });
@@ -343,6 +343,8 @@ export class ScribeNode {
       server.addMethod(RPC_METHODS.write, (params) => c.submit(parseWriteRequest(params)));
       server.addMethod(RPC_METHODS.ping, () => this.info());
       await server.bind();
+      // The bound addresses: a tcp port of `*` becomes the port the OS gave.
+      const endpoints = { router: server.routerEndpoint, pub: server.pubEndpoint };
       const s = server;
       coordinator.on((event) => {
         if (event.type !== 'batch:committed') return;

@@ -1,0 +1,95 @@
+import { spawn as spawnProcess, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readDiscovery, resolveRuntimePaths } from '@scribe/node';
+import { auditSession, checkInvariants, type SeriesResult } from './helpers/cluster-check.js';
+import { ChildCallError, NodeProcess, waitFor } from './helpers/node-process.js';
+import { useTempCluster } from './helpers/temp-cluster.js';
+
+const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+const cluster = useTempCluster('cli');
+const spawn = (options: Record<string, unknown>): Promise<NodeProcess> => cluster.spawn(options);
+const started: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of started.splice(0)) c.kill('SIGKILL');
+});
+
+/** `scribe start` in its own process; resolves once it has published itself as primary. */
+async function startCli(args: string[]): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawnProcess(process.execPath, [CLI, 'start', '--db', cluster.dbPath, '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor(() => out.includes('"msg":"scribe started"') || child.exitCode !== null, 15_000, 'scribe start');
+  if (child.exitCode !== null) throw new Error(`scribe start exited: ${out}`);
+  return { child, output: () => out, exited };
+}
+
+describe('scribe start', () => {
+  it('fails fast with a message that says what to change when the database path cannot be used', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scribe-badpath-'));
+    try {
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      const r = spawnSync(process.execPath, [CLI, 'start', '--db', join(dir, 'a-file', 'app.db')], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/scribe: cannot use --db .*a-file\/app\.db: its directory .* cannot be created or written \((ENOTDIR|EEXIST)\); choose another path with --db or SCRIBE_DB/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses tcp beyond loopback and malformed options with a usage error', () => {
+    for (const [args, message] of [
+      [['--router', 'tcp://0.0.0.0:7100', '--pub', 'tcp://0.0.0.0:7101'], /would accept connections from other machines/],
+      [['--router', 'tcp://127.0.0.1:7100'], /--router and --pub go together/],
+      [['--http', 'nine'], /--http must be HOST:PORT or PORT/],
+      [['--synchronous', 'sometimes'], /--synchronous must be one of OFF, NORMAL, FULL, EXTRA/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'start', '--db', join(tmpdir(), 'never.db'), ...args], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('logs what it uses, serves on loopback tcp when asked, and turns raw SQL off', async () => {
+    const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*', '--no-raw-sql']);
+    const line = cli.output().split('\n').find((l) => l.includes('"msg":"scribe started"'))!;
+    expect(JSON.parse(line)).toMatchObject({ role: 'primary', synchronous: 'FULL', autoMigrate: true, rawSql: false });
+    const discovery = readDiscovery(resolveRuntimePaths(cluster.dbPath).discoveryPath)!;
+    expect(discovery.router).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    const secondary = await spawn({ instanceId: 's', promote: false });
+    await expect(secondary.call('createSession', { id: 'over-tcp', title: 't' })).resolves.toMatchObject({ id: 'over-tcp' });
+    const raw = await secondary.call('exec', 'SELECT 1').catch((e: unknown) => e);
+    expect((raw as ChildCallError).error).toMatchObject({ code: 'DISABLED', method: 'Exec' });
+  });
+
+  it('shuts down gracefully on SIGTERM during writes, losing nothing acknowledged, and a secondary takes over', async () => {
+    const cli = await startCli([]);
+    const standby = await spawn({ instanceId: 'standby' });
+    const writers = [await spawn({ instanceId: 'w1', promote: false }), await spawn({ instanceId: 'w2', promote: false })];
+    await writers[0]!.call('createSession', { id: 's', title: 'sigterm' });
+    const rows = () => auditSession(cluster.dbPath, 's').markers.length;
+    const running = Promise.all(
+      writers.map((w) => w.send<SeriesResult>('writeSeries', { sessionId: 's', prefix: w.ready.instanceId, count: 1_000_000, concurrency: 16, withIds: false })),
+    );
+    await waitFor(() => rows() > 300, 15_000, 'writes before SIGTERM');
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
+    await waitFor(() => standby.events.some((e) => e.type === 'role:changed' && e.role === 'primary'), 10_000, 'the standby to take over');
+    const before = rows();
+    await waitFor(() => rows() > before + 300, 15_000, 'writes through the new primary');
+    await Promise.all(writers.map((w) => w.send('stop')));
+    const results = await running;
+    expect(checkInvariants(auditSession(cluster.dbPath, 's'), results)).toEqual([]);
+    expect(results.flatMap((r) => r.failed)).toEqual([]);
+  });
+});
