@@ -1,10 +1,10 @@
-import { RPC_METHODS, WriteError, type NodeInfo } from '@scribe/protocol';
+import { RPC_METHODS, WriteError, type MemberInfo, type NodeInfo } from '@scribe/protocol';
 import { readDiscovery, resolveRuntimePaths, type DiscoveryRecord } from '@scribe/node';
 import { RpcClient } from '@scribe/transport';
 
 /** What `scribe status` found. */
 export type StatusReport =
-  | { ok: true; db: string; discovery: DiscoveryRecord; primary: NodeInfo }
+  | { ok: true; db: string; discovery: DiscoveryRecord; primary: NodeInfo; members: MemberInfo[] }
   | { ok: false; db: string; reason: string; discovery?: DiscoveryRecord };
 
 /** Reads the discovery file and asks the primary it names for `db.ping`. */
@@ -18,7 +18,8 @@ export async function getStatus(dbPath: string, timeoutMs: number): Promise<Stat
   client.connect();
   try {
     const primary = await client.call<NodeInfo>(RPC_METHODS.ping, null, { timeoutMs });
-    return { ok: true, db: paths.dbPath, discovery, primary };
+    const members = await client.call<MemberInfo[]>(RPC_METHODS.members, null, { timeoutMs });
+    return { ok: true, db: paths.dbPath, discovery, primary, members };
   } catch (e) {
     const code = e instanceof WriteError ? e.code : 'INTERNAL';
     return {
@@ -50,5 +51,14 @@ export function formatStatus(report: StatusReport): string {
     ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed, ${p.writes.rejected} refused`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  const head = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  const now = Date.now();
+  const table: string[][] = [['ROLE', 'PID', 'INSTANCE', 'UPTIME', 'QUEUE', 'LAST HEARTBEAT']];
+  for (const m of report.members) {
+    const heard = m.last_heartbeat_at === null ? (m.role === 'primary' ? '-' : 'never') : `${((now - Date.parse(m.last_heartbeat_at)) / 1000).toFixed(1)} s ago`;
+    table.push([m.role, String(m.pid), m.instance_id, `${m.uptime_s} s`, String(m.queue_depth), heard]);
+  }
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const members = table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return `${head}\n\nmembers:\n${members}\n`;
 }

@@ -8,6 +8,8 @@ import {
   WriteError,
   changeTopic,
   parseWriteRequest,
+  type MemberInfo,
+  type MemberReport,
   type NodeInfo,
   type Role,
   type WriteRequest,
@@ -44,6 +46,8 @@ interface PrimaryParts {
   readonly heartbeat: NodeJS.Timeout;
   /** Stops the maintenance tasks. */
   readonly stopMaintenance: () => void;
+  /** Secondaries by instance id, as they last reported themselves. */
+  readonly members: Map<string, MemberInfo>;
 }
 
 /** What a secondary holds beyond what every node holds. */
@@ -52,6 +56,8 @@ interface SecondaryParts {
   client: RpcClient;
   subscriber: EventSubscriber;
   lastHeartbeatAt: number | undefined;
+  /** The timer of this secondary's `db.member` reports. */
+  report: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -342,6 +348,40 @@ export class ScribeNode {
       const c = coordinator;
       server.addMethod(RPC_METHODS.write, (params) => c.submit(parseWriteRequest(params)));
       server.addMethod(RPC_METHODS.ping, () => this.info());
+      const members = new Map<string, MemberInfo>();
+      server.addMethod(RPC_METHODS.member, (params) => {
+        const r = params as Partial<MemberReport> | undefined;
+        if (r === undefined || typeof r.instance_id !== 'string' || typeof r.pid !== 'number') {
+          throw new WriteError('INVALID_PARAMS', 'Expected params to be a member report {instance_id, pid, role, epoch, uptime_s, last_heartbeat_at}', { field: 'params' });
+        }
+        members.set(r.instance_id, {
+          instance_id: r.instance_id,
+          pid: r.pid,
+          role: r.role === 'primary' ? 'primary' : 'secondary',
+          epoch: typeof r.epoch === 'number' ? r.epoch : 0,
+          uptime_s: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
+          last_heartbeat_at: typeof r.last_heartbeat_at === 'string' ? r.last_heartbeat_at : null,
+          queue_depth: 0,
+          seen_at: new Date().toISOString(),
+        });
+        return null;
+      });
+      server.addMethod(RPC_METHODS.members, () => {
+        const stale = Date.now() - 3 * this.#timings.heartbeatIntervalMs;
+        for (const [id, m] of members) if (Date.parse(m.seen_at) < stale) members.delete(id);
+        const me = this.info();
+        const self: MemberInfo = {
+          instance_id: me.instance_id,
+          pid: me.pid,
+          role: 'primary',
+          epoch: me.epoch,
+          uptime_s: me.uptime_s,
+          last_heartbeat_at: null,
+          queue_depth: me.queue_depth,
+          seen_at: new Date().toISOString(),
+        };
+        return [self, ...[...members.values()].sort((a, b) => a.instance_id.localeCompare(b.instance_id))];
+      });
       await server.bind();
       // The bound addresses: a tcp port of `*` becomes the port the OS gave.
       const endpoints = { router: server.routerEndpoint, pub: server.pubEndpoint };
@@ -370,7 +410,7 @@ export class ScribeNode {
       }, this.#timings.heartbeatIntervalMs);
       heartbeat.unref();
       const stopMaintenance = startMaintenance(this.#options.maintenance ?? [], () => this.#querier, log);
-      this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance };
+      this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance, members };
       writeDiscovery(this.paths.discoveryPath, {
         instance_id: this.instanceId,
         pid: process.pid,
@@ -408,6 +448,7 @@ export class ScribeNode {
     // Closing the old client fails its calls in flight as UNREACHABLE; the forwarder
     // retries them at once against the local coordinator with the same request ids.
     if (oldSecondary !== undefined) {
+      clearInterval(oldSecondary.report);
       await oldSecondary.client.close().catch(() => undefined);
       await oldSecondary.subscriber.close().catch(() => undefined);
     }
@@ -435,7 +476,22 @@ export class ScribeNode {
     const log = this.#root.child({ role: 'secondary' });
     const client = new RpcClient({ endpoint: primary.router, logger: log });
     client.connect();
-    const parts: SecondaryParts = { primary, client, subscriber: this.#subscribe(primary), lastHeartbeatAt: undefined };
+    const parts: SecondaryParts = { primary, client, subscriber: this.#subscribe(primary), lastHeartbeatAt: undefined, report: undefined };
+    const report = (): void => {
+      if (this.#secondary !== parts) return;
+      const me: MemberReport = {
+        instance_id: this.instanceId,
+        pid: process.pid,
+        role: 'secondary',
+        epoch: this.#epoch,
+        uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
+        last_heartbeat_at: parts.lastHeartbeatAt === undefined ? null : new Date(parts.lastHeartbeatAt).toISOString(),
+      };
+      client.call(RPC_METHODS.member, me, { timeoutMs: this.#timings.heartbeatIntervalMs }).catch(() => undefined);
+    };
+    parts.report = setInterval(report, this.#timings.heartbeatIntervalMs);
+    parts.report.unref();
+    setImmediate(report);
     this.#forwarder.setTarget((request, timeoutMs) => {
       const mismatch = this.#schemaMismatch();
       if (mismatch !== undefined) return Promise.reject(mismatch.withMethod(request.method));
@@ -489,6 +545,7 @@ export class ScribeNode {
         this.#log.info({ primary: seen.instance_id, epoch: seen.epoch, router: seen.router }, 'following new primary');
         // Calls in flight to the old primary fail as UNREACHABLE and are retried
         // against the new one with the same request id.
+        clearInterval(current.report);
         await current.client.close().catch(() => undefined);
         await current.subscriber.close().catch(() => undefined);
         this.#failovers++;
@@ -523,6 +580,7 @@ export class ScribeNode {
     const s = this.#secondary;
     if (s === undefined) return;
     this.#secondary = undefined;
+    clearInterval(s.report);
     await s.client.close().catch(() => undefined);
     await s.subscriber.close().catch(() => undefined);
   }

@@ -4,6 +4,10 @@ export const RPC_METHODS = Object.freeze({
   write: 'db.write',
   /** Liveness and identity: no params, result {@link NodeInfo}. */
   ping: 'db.ping',
+  /** A secondary reports itself (params {@link MemberReport}) every heartbeat; result null. */
+  member: 'db.member',
+  /** Every member the primary knows of: no params, result {@link MemberInfo}[] (the primary first). */
+  members: 'db.members',
 } as const);
 
 /** One of the values of {@link RPC_METHODS}. */
@@ -31,4 +35,23 @@ export interface NodeInfo {
    * invalid). All zero on a secondary.
    */
   writes: { accepted: number; completed: number; failed: number; rejected: number };
+}
+
+/** What a secondary reports about itself with `db.member`. */
+export interface MemberReport {
+  instance_id: string;
+  pid: number;
+  role: Role;
+  epoch: number;
+  uptime_s: number;
+  /** When this member last heard the primary's heartbeat (RFC 3339), or null. */
+  last_heartbeat_at: string | null;
+}
+
+/** One row of `db.members`. */
+export interface MemberInfo extends MemberReport {
+  /** Writes waiting in the queue (the primary's; 0 for secondaries). */
+  queue_depth: number;
+  /** When the primary last heard from this member (RFC 3339). */
+  seen_at: string;
 }

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { NodeProcess, waitFor } from './helpers/node-process.js';
+import { useTempCluster } from './helpers/temp-cluster.js';
+
+const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+const cluster = useTempCluster('status');
+const spawn = (options: Record<string, unknown>): Promise<NodeProcess> => cluster.spawn(options);
+
+function scribe(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('scribe status and migrate', () => {
+  it('shows every member of the cluster, as a table and as JSON', async () => {
+    const p = await spawn({ instanceId: 'p', heartbeatIntervalMs: 100 });
+    await spawn({ instanceId: 'a', heartbeatIntervalMs: 100 });
+    await spawn({ instanceId: 'b', promote: false, heartbeatIntervalMs: 100 });
+    await waitFor(() => {
+      const r = scribe('status', '--db', cluster.dbPath, '--json');
+      const j = JSON.parse(r.stdout) as { members?: Array<{ last_heartbeat_at: string | null }> };
+      return j.members?.length === 3 && j.members.slice(1).every((m) => m.last_heartbeat_at !== null);
+    }, 10_000, 'both secondaries to report, having heard a heartbeat');
+    const json = JSON.parse(scribe('status', '--db', cluster.dbPath, '--json').stdout);
+    expect(json).toMatchObject({ ok: true, primary: { role: 'primary', instance_id: 'p', pid: p.ready.pid } });
+    expect(json.members.map((m: { role: string; instance_id: string }) => `${m.role}:${m.instance_id}`)).toEqual(['primary:p', 'secondary:a', 'secondary:b']);
+    const table = scribe('status', '--db', cluster.dbPath);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^ROLE\s+PID\s+INSTANCE\s+UPTIME\s+QUEUE\s+LAST HEARTBEAT$/m);
+    expect(table.stdout).toMatch(new RegExp(`^primary\\s+${p.ready.pid}\\s+p\\s+\\d+ s\\s+0\\s+-$`, 'm'));
+    expect(table.stdout).toMatch(/^secondary\s+\d+\s+a\s+\d+ s\s+0\s+\d+\.\d s ago$/m);
+    expect(table.stdout).toMatch(/^secondary\s+\d+\s+b\s+/m);
+  });
+
+  it('says plainly when no cluster runs on a path', () => {
+    const r = scribe('status', '--db', cluster.dbPath);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^no scribe cluster runs on .*status\.db \(no primary has published itself\)$/m);
+  });
+
+  it('migrates on demand, applies nothing the second time, and refuses while a primary runs', async () => {
+    const first = scribe('migrate', '--db', cluster.dbPath);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/applied 1, 2; schema version 2/);
+    const again = scribe('migrate', '--db', cluster.dbPath);
+    expect(again.stdout).toMatch(/schema version 2, nothing to apply/);
+    await spawn({ instanceId: 'p' });
+    const busy = scribe('migrate', '--db', cluster.dbPath);
+    expect(busy.status).toBe(1);
+    expect(busy.stderr).toMatch(/a primary is running on .*; it applies migrations itself when it starts/);
+  });
+});
