@@ -48,7 +48,7 @@ describe('scribe start', () => {
 
   it('refuses tcp beyond loopback and malformed options with a usage error', () => {
     for (const [args, message] of [
-      [['--router', 'tcp://0.0.0.0:7100', '--pub', 'tcp://0.0.0.0:7101'], /would accept connections from other machines/],
+      [['--router', 'tcp://0.0.0.0:7100', '--pub', 'tcp://0.0.0.0:7101'], /would accept connections from other machines; tcp beyond loopback needs CURVE keys/],
       [['--router', 'tcp://127.0.0.1:7100'], /--router and --pub go together/],
       [['--http', 'nine'], /--http must be HOST:PORT or PORT/],
       [['--synchronous', 'sometimes'], /--synchronous must be one of OFF, NORMAL, FULL, EXTRA/],
@@ -69,6 +69,33 @@ describe('scribe start', () => {
     await expect(secondary.call('createSession', { id: 'over-tcp', title: 't' })).resolves.toMatchObject({ id: 'over-tcp' });
     const raw = await secondary.call('exec', 'SELECT 1').catch((e: unknown) => e);
     expect((raw as ChildCallError).error).toMatchObject({ code: 'DISABLED', method: 'Exec' });
+  });
+
+  it('over tcp with CURVE keys, admits members holding the cluster keys and refuses a client with other keys', async () => {
+    const keysFile = join(cluster.dbPath, '..', 'keys.json');
+    const keygen = spawnSync(process.execPath, [CLI, 'keygen'], { encoding: 'utf8' });
+    expect(keygen.status).toBe(0);
+    writeFileSync(keysFile, keygen.stdout);
+    const keys = JSON.parse(keygen.stdout) as { publicKey: string; secretKey: string };
+    const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*', '--curve-keys', keysFile]);
+    expect(cli.output()).not.toMatch(/insecure/);
+    const member = await spawn({ instanceId: 'member', promote: false, curve: keys });
+    await expect(member.call('createSession', { id: 'curve', title: 'encrypted' })).resolves.toMatchObject({ id: 'curve' });
+    const otherKeys = JSON.parse(spawnSync(process.execPath, [CLI, 'keygen'], { encoding: 'utf8' }).stdout);
+    const stranger = await spawn({ instanceId: 'stranger', promote: false, curve: otherKeys, writeTimeoutMs: 1_000 });
+    const refused = await stranger.call('createSession', { id: 'nope', title: 'no' }).catch((e: unknown) => e);
+    expect(['TIMEOUT', 'UNREACHABLE']).toContain((refused as ChildCallError).error.code);
+    expect(await member.call('getSession', 'nope')).toBeNull();
+    const withKeys = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--curve-keys', keysFile, '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(withKeys.stdout)).toMatchObject({ ok: true, primary: { role: 'primary' } });
+    const without = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--timeout', '500'], { encoding: 'utf8' });
+    expect(without.status).toBe(1);
+    expect(without.stdout).toMatch(/did not answer/);
+  });
+
+  it('warns at start when run insecurely (tcp without CURVE keys)', async () => {
+    const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*']);
+    expect(cli.output()).toMatch(/"level":40.*"msg":"insecure: tcp without CURVE keys/);
   });
 
   it('shuts down gracefully on SIGTERM during writes, losing nothing acknowledged, and a secondary takes over', async () => {

@@ -5,7 +5,7 @@ import { SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
 export const DEFAULT_DB_PATH = '.scribe/scribe.db';
 
 /** The sub-commands of `scribe`. */
-export const COMMANDS = ['start', 'status', 'migrate', 'help'] as const;
+export const COMMANDS = ['start', 'status', 'migrate', 'keygen', 'help'] as const;
 /** One of {@link COMMANDS}. */
 export type Command = (typeof COMMANDS)[number];
 
@@ -24,6 +24,8 @@ export interface CliArgs {
   rawSql: boolean;
   /** `--router` / `--pub`: endpoints to bind when primary (tcp is opt-in). */
   endpoints: { router: string; pub: string } | undefined;
+  /** `--curve-keys FILE`: the cluster's CURVE key pair (JSON from `scribe keygen`). */
+  curveKeysFile: string | undefined;
 }
 
 /** A command-line mistake; the message says what to change. */
@@ -37,6 +39,7 @@ commands:
   start     run a node on the database (primary if none is running, else secondary)
   status    ask the cluster's primary for its role, pid, endpoints, schema and queue depth
   migrate   apply pending migrations (takes the primary lock; fails if a primary runs)
+  keygen    print a new CURVE key pair for the cluster, as JSON (for --curve-keys)
   help      print this text
 
 options:
@@ -51,6 +54,8 @@ options:
   --no-raw-sql          start: answer DISABLED to the raw SQL writes Exec/ExecBatch (env SCRIBE_RAW_SQL=0)
   --router ENDPOINT     start: bind requests here when primary, e.g. tcp://127.0.0.1:7100 (env SCRIBE_ROUTER)
   --pub ENDPOINT        start: bind events here when primary, e.g. tcp://127.0.0.1:7101 (env SCRIBE_PUB)
+  --curve-keys FILE     start, status: the cluster's CURVE keys (env SCRIBE_CURVE_KEYS); required for
+                        tcp beyond loopback
 
 Every option is described, with its environment variable and default, in docs/operations.md.
 `;
@@ -73,6 +78,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'no-auto-migrate': { type: 'boolean', default: false },
         'no-raw-sql': { type: 'boolean', default: false },
         router: { type: 'string' },
+        'curve-keys': { type: 'string' },
         pub: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -114,6 +120,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if ((router === undefined) !== (pub === undefined)) {
     throw new UsageError('--router and --pub go together: give both endpoints or neither');
   }
+  const curveKeysFile = values['curve-keys'] ?? env.SCRIBE_CURVE_KEYS;
   let endpoints: CliArgs['endpoints'];
   if (router !== undefined && pub !== undefined) {
     for (const [flag, ep] of [['--router', router], ['--pub', pub]] as const) {
@@ -121,9 +128,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       if (!/^ipc:\/\/.+/.test(ep) && tcp === null) {
         throw new UsageError(`${flag} must be ipc://PATH or tcp://HOST:PORT, got ${JSON.stringify(ep)}`);
       }
-      if (tcp !== null && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(tcp[1]!)) {
+      if (tcp !== null && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(tcp[1]!) && curveKeysFile === undefined) {
         throw new UsageError(
-          `${flag} ${ep} would accept connections from other machines; scribe binds tcp on loopback only (127.0.0.1), since requests over tcp are not authenticated`,
+          `${flag} ${ep} would accept connections from other machines; tcp beyond loopback needs CURVE keys (scribe keygen > keys.json, then --curve-keys keys.json on every member)`,
         );
       }
     }
@@ -136,6 +143,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     autoMigrate: flagOff(values['no-auto-migrate'] === true, env.SCRIBE_AUTO_MIGRATE),
     rawSql: flagOff(values['no-raw-sql'] === true, env.SCRIBE_RAW_SQL),
     endpoints,
+    curveKeysFile,
     db: values.db ?? env.SCRIBE_DB ?? DEFAULT_DB_PATH,
     json: values.json === true,
     logLevel,

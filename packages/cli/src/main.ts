@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ensurePrivateDir, isLoopback, openNode, resolveRuntimePaths } from '@scribe/node';
 import { PrimaryLock, Store, createDefaultRegistry } from '@scribe/store';
+import { assertCurveKey, curveKeyPair } from '@scribe/transport';
 import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
 import { formatStatus, getStatus } from './status.js';
 
@@ -18,10 +19,29 @@ function checkDbPath(db: string): void {
   }
 }
 
+/** Reads and checks the cluster's CURVE keys file. */
+function readCurveKeys(file: string | undefined): { publicKey: string; secretKey: string; allowedClientKeys?: string[] } | undefined {
+  if (file === undefined) return undefined;
+  let keys: { publicKey?: unknown; secretKey?: unknown; allowedClientKeys?: unknown };
+  try {
+    keys = JSON.parse(readFileSync(file, 'utf8')) as typeof keys;
+  } catch (e) {
+    throw new Error(`cannot read --curve-keys ${file}: expected JSON {"publicKey", "secretKey"} as 'scribe keygen' prints it`, { cause: e });
+  }
+  assertCurveKey('publicKey', keys.publicKey);
+  assertCurveKey('secretKey', keys.secretKey);
+  const allowed = Array.isArray(keys.allowedClientKeys) ? keys.allowedClientKeys.map((k, i) => assertCurveKey(`allowedClientKeys[${i}]`, k)) : undefined;
+  return { publicKey: keys.publicKey as string, secretKey: keys.secretKey as string, ...(allowed === undefined ? {} : { allowedClientKeys: allowed }) };
+}
+
 async function start(args: CliArgs): Promise<number> {
   const logger = pino({ level: args.logLevel });
   checkDbPath(args.db);
-  if (args.endpoints?.router.startsWith('tcp://') === true && args.rawSql) {
+  const curve = readCurveKeys(args.curveKeysFile);
+  if (args.endpoints?.router.startsWith('tcp://') === true && curve === undefined) {
+    logger.warn({ router: args.endpoints.router }, 'insecure: tcp without CURVE keys: any process on this machine can connect and write (use --curve-keys, or the default owner-only ipc sockets)');
+  }
+  if (args.endpoints?.router.startsWith('tcp://') === true && args.rawSql && curve === undefined) {
     logger.warn({ router: args.endpoints.router }, 'insecure: raw SQL writes are enabled on a tcp endpoint; any local process that can connect can run SQL (use --no-raw-sql)');
   }
   if (args.http !== undefined && args.httpAllowRemote && !isLoopback(args.http.host)) {
@@ -35,6 +55,7 @@ async function start(args: CliArgs): Promise<number> {
     ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
     ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
     ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
+    ...(curve === undefined ? {} : { curve }),
   });
   logger.info(
     {
@@ -46,6 +67,7 @@ async function start(args: CliArgs): Promise<number> {
       autoMigrate: args.autoMigrate,
       rawSql: args.rawSql,
       http: node.httpAddress ?? null,
+      curve: curve !== undefined,
     },
     'scribe started',
   );
@@ -68,7 +90,7 @@ async function start(args: CliArgs): Promise<number> {
 }
 
 async function status(args: CliArgs): Promise<number> {
-  const report = await getStatus(args.db, args.timeoutMs);
+  const report = await getStatus(args.db, args.timeoutMs, readCurveKeys(args.curveKeysFile));
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   return report.ok ? 0 : 1;
 }
@@ -122,6 +144,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return status(args);
     case 'migrate':
       return migrate(args);
+    case 'keygen': {
+      const keys = curveKeyPair();
+      process.stdout.write(`${JSON.stringify({ publicKey: keys.publicKey, secretKey: keys.secretKey }, null, 2)}\n`);
+      return 0;
+    }
   }
 }
 

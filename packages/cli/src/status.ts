@@ -8,13 +8,21 @@ export type StatusReport =
   | { ok: false; db: string; reason: string; discovery?: DiscoveryRecord };
 
 /** Reads the discovery file and asks the primary it names for `db.ping`. */
-export async function getStatus(dbPath: string, timeoutMs: number): Promise<StatusReport> {
+export async function getStatus(
+  dbPath: string,
+  timeoutMs: number,
+  curve?: { publicKey: string; secretKey: string },
+): Promise<StatusReport> {
   const paths = resolveRuntimePaths(dbPath);
   const discovery = readDiscovery(paths.discoveryPath);
   if (discovery === undefined) {
     return { ok: false, db: paths.dbPath, reason: `no scribe cluster runs on ${paths.dbPath} (no primary has published itself)` };
   }
-  const client = new RpcClient({ endpoint: discovery.router, defaultTimeoutMs: timeoutMs });
+  const client = new RpcClient({
+    endpoint: discovery.router,
+    defaultTimeoutMs: timeoutMs,
+    ...(curve === undefined ? {} : { curve: { serverKey: curve.publicKey, publicKey: curve.publicKey, secretKey: curve.secretKey } }),
+  });
   client.connect();
   try {
     const primary = await client.call<NodeInfo>(RPC_METHODS.ping, null, { timeoutMs });

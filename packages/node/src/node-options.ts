@@ -64,6 +64,13 @@ export interface OpenNodeOptions {
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   startTimeoutMs?: number;
+  /**
+   * The cluster's CURVE key pair (Z85, from `scribe keygen` or zeromq's
+   * curveKeyPair()). Every member gets the same pair: the primary serves with it and
+   * admits only clients presenting it (or a key in `allowedClientKeys`), secondaries
+   * connect with it. Required for tcp beyond loopback.
+   */
+  curve?: { publicKey: string; secretKey: string; allowedClientKeys?: readonly string[] };
   /** Serve `/healthz` and `/metrics` over HTTP (loopback unless `allowRemote`). Off by default. */
   http?: HttpOptions;
   /** Sweeps to run periodically while this node is primary (see {@link MaintenanceTask}). */

@@ -342,6 +342,15 @@ export class ScribeNode {
       server = new RpcServer({
         routerEndpoint: asked.router,
         pubEndpoint: asked.pub,
+        ...(this.#options.curve === undefined
+          ? {}
+          : {
+              curve: {
+                publicKey: this.#options.curve.publicKey,
+                secretKey: this.#options.curve.secretKey,
+                allowedClientKeys: [this.#options.curve.publicKey, ...(this.#options.curve.allowedClientKeys ?? [])],
+              },
+            }),
         logger: log,
         ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
       });
@@ -474,7 +483,7 @@ export class ScribeNode {
 
   #connect(primary: DiscoveryRecord): SecondaryParts {
     const log = this.#root.child({ role: 'secondary' });
-    const client = new RpcClient({ endpoint: primary.router, logger: log });
+    const client = new RpcClient({ endpoint: primary.router, logger: log, ...this.#curveClient() });
     client.connect();
     const parts: SecondaryParts = { primary, client, subscriber: this.#subscribe(primary), lastHeartbeatAt: undefined, report: undefined };
     const report = (): void => {
@@ -500,10 +509,15 @@ export class ScribeNode {
     return parts;
   }
 
+  #curveClient(): { curve?: { serverKey: string; publicKey: string; secretKey: string } } {
+    const c = this.#options.curve;
+    return c === undefined ? {} : { curve: { serverKey: c.publicKey, publicKey: c.publicKey, secretKey: c.secretKey } };
+  }
+
   /** A SUB to the primary's PUB: cluster notices, and change doorbells once someone reads changes. */
   #subscribe(primary: DiscoveryRecord): EventSubscriber {
     const topics = this.#wantChanges ? ['sys.', 'db.'] : ['sys.'];
-    const subscriber = new EventSubscriber({ endpoint: primary.pub, topics, logger: this.#root.child({ role: 'secondary' }) });
+    const subscriber = new EventSubscriber({ endpoint: primary.pub, topics, logger: this.#root.child({ role: 'secondary' }), ...this.#curveClient() });
     subscriber.onEvent((topic) => {
       if (topic.startsWith('db.')) this.#feed.notify();
       else if (topic === HEARTBEAT_TOPIC) {

@@ -4,6 +4,7 @@
  */
 import { Subscriber } from 'zeromq';
 import type { Logger } from 'pino';
+import type { CurveClientKeys } from './curve.js';
 import { silentLogger } from './logger.js';
 import { endpointOption } from './validate-options.js';
 
@@ -15,6 +16,8 @@ export interface EventSubscriberOptions {
   topics?: string[];
   /** Structured logger; default a silent pino logger. */
   logger?: Logger;
+  /** CURVE keys, when the publisher requires them. */
+  curve?: CurveClientKeys;
 }
 
 /** Receives one event: its topic and its parsed JSON payload. */
@@ -38,8 +41,11 @@ export class EventSubscriber {
   #receiving: Promise<void> | undefined;
   #closed = false;
 
+  readonly #curve: CurveClientKeys | undefined;
+
   constructor(options: EventSubscriberOptions) {
     this.#endpoint = endpointOption('endpoint', options.endpoint);
+    this.#curve = options.curve;
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'event-subscriber' });
     const topics = options.topics ?? [''];
     if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) {
@@ -58,6 +64,11 @@ export class EventSubscriber {
     if (this.#closed) throw new Error('EventSubscriber.connect: the subscriber is closed');
     if (this.#socket !== undefined) return;
     const socket = new Subscriber({ linger: 0, reconnectInterval: 100, reconnectMaxInterval: 1000 });
+    if (this.#curve !== undefined) {
+      socket.curveServerKey = this.#curve.serverKey;
+      socket.curvePublicKey = this.#curve.publicKey;
+      socket.curveSecretKey = this.#curve.secretKey;
+    }
     socket.subscribe(...this.#topics);
     socket.connect(this.#endpoint);
     this.#socket = socket;

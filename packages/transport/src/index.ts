@@ -17,3 +17,4 @@ export {
   DEFAULT_TIMEOUT_MS,
   DEFAULT_CLOSE_GRACE_MS,
 } from './limits.js';
+export { z85Decode, assertCurveKey, curveKeyPair, type CurveServerKeys, type CurveClientKeys } from './curve.js';

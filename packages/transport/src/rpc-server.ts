@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { XPublisher, Router } from 'zeromq';
+import { assertCurveKey, zapAuthority, type CurveServerKeys } from './curve.js';
 import type { Logger } from 'pino';
 import { BindError } from './bind-error.js';
 import { isIpcEndpointLive } from './endpoint.js';
@@ -24,6 +25,8 @@ import { endpointOption, integerOption } from './validate-options.js';
 export interface RpcServerOptions {
   /** Where the ROUTER binds, e.g. `ipc:///run/scribe/router.sock` or `tcp://127.0.0.1:5555` (`:*` picks a port). */
   routerEndpoint: string;
+  /** CURVE keys: encrypt and authenticate every connection (required for tcp beyond loopback). */
+  curve?: CurveServerKeys;
   /** Where the PUB socket binds. */
   pubEndpoint: string;
   /** Structured logger; default a silent pino logger. */
@@ -108,8 +111,16 @@ export class RpcServer {
   /** Messages whose answer is not yet queued for sending (what `close()` waits for). */
   #unanswered = 0;
   #idleWaiters: Array<() => void> = [];
+  readonly #curve: CurveServerKeys | undefined;
+  #zapDomain: string | undefined;
 
   constructor(options: RpcServerOptions) {
+    if (options.curve !== undefined) {
+      assertCurveKey('curve.publicKey', options.curve.publicKey);
+      assertCurveKey('curve.secretKey', options.curve.secretKey);
+      for (const [i, k] of (options.curve.allowedClientKeys ?? []).entries()) assertCurveKey(`curve.allowedClientKeys[${i}]`, k);
+      this.#curve = options.curve;
+    }
     this.#routerEndpoint = endpointOption('routerEndpoint', options.routerEndpoint);
     this.#pubEndpoint = endpointOption('pubEndpoint', options.pubEndpoint);
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'rpc-server' });
@@ -180,12 +191,23 @@ export class RpcServer {
       maxMessageSize: Math.min(this.#limits.maxMessageBytes * 2 + 65_536, 2 ** 31 - 1),
     });
     const pub = new XPublisher({ linger: 0 });
+    if (this.#curve !== undefined) {
+      this.#zapDomain = zapAuthority.register(this.#curve.allowedClientKeys);
+      await zapAuthority.ready();
+      for (const socket of [router, pub]) {
+        socket.curveServer = true;
+        socket.curvePublicKey = this.#curve.publicKey;
+        socket.curveSecretKey = this.#curve.secretKey;
+        socket.zapDomain = this.#zapDomain;
+      }
+    }
     try {
       await this.#bindOne(router, 'ROUTER', this.#routerEndpoint);
       await this.#bindOne(pub, 'PUB', this.#pubEndpoint);
     } catch (error) {
       router.close();
       pub.close();
+    if (this.#zapDomain !== undefined) zapAuthority.unregister(this.#zapDomain);
       this.#state = 'new';
       throw error;
     }
@@ -291,6 +313,7 @@ export class RpcServer {
     this.#state = 'closed';
     router.close();
     pub.close();
+    if (this.#zapDomain !== undefined) zapAuthority.unregister(this.#zapDomain);
     await this.#loop;
     this.#logger.info({ stats: this.#stats }, 'rpc server closed');
   }
