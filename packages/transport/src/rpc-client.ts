@@ -264,6 +264,17 @@ export class RpcClient {
     if (this.#retired.has(address)) return;
     this.#connected = false;
     this.#logger.info({ endpoint: address }, 'peer disconnected');
+    // A reply can only come back over the connection its request went out on, and
+    // that connection is gone: end the calls already sent now, as TIMEOUT (they may
+    // have run; retry with the same request id), instead of at their deadlines.
+    for (const call of [...this.#pending.values()]) {
+      if (call.frames !== undefined || this.#sending.has(call)) continue;
+      this.#settle(call)?.reject(
+        new WriteError('TIMEOUT', `The server went away before answering ${call.method}; it may or may not have run it`, {
+          method: call.writeName,
+        }),
+      );
+    }
   }
 
   #wake(): void {
