@@ -1,15 +1,25 @@
-// The throughput benchmark: `npm run bench` (flags: --procs 1,2,4,8 --count N
-// --inflight K --sync FULL,NORMAL --quick --out DIR).
-// For each durability level and process count P it runs, in this one run:
-//   - scribe: a primary process plus P secondary processes forwarding CreateMessage
-//     writes with K in flight each;
+// The throughput benchmark: `npm run bench` (after `npm ci`). Method and latest
+// results: docs/performance.md.
+//
+// For each durability level (--sync FULL,NORMAL) and process count P (--procs 1,2,4,8)
+// it runs, in this one run, each in a fresh temp directory:
+//   - scribe: a primary process (writes nothing itself) plus P secondary processes,
+//     each forwarding `count` CreateMessage writes with K (--inflight) in flight;
 //   - direct: P processes writing the same rows straight into the file with
-//     better-sqlite3 (WAL, busy_timeout 5000), one transaction per write;
-// and once the latency of a single forwarded write on an idle cluster.
-// Prints a markdown table and writes JSON, markdown and an SVG chart.
+//     better-sqlite3 (WAL, busy_timeout 5000), one transaction per write, one at a time;
+// and the latency of a single forwarded write on an idle cluster (one secondary,
+// one write in flight, sequential). Prints a markdown table on stdout, progress on
+// stderr, and writes latest.json, latest.md and latest.svg under --out.
+//
+// Flags: --count N (writes per process; default 12,000 at FULL, 30,000 at NORMAL)
+//        --procs 1,2,4,8  --inflight 16  --sync FULL,NORMAL  --idle N (idle writes)
+//        --quick (small counts, a smoke run)  --out DIR (default bench-results/)
+//        --timeout S (per scenario, default 180)
+//        --profile-primary (run the primaries under --cpu-prof; writes profiled.* and
+//          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
 import { fork } from 'node:child_process';
-import { cpus } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +27,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Store } from '@scribe/store';
 import { renderChart } from './bench/chart.js';
+import { profileMarkdown, summariseProfile } from './bench/profile-summary.js';
 
 const WORKER = fileURLToPath(new URL('./bench/worker.js', import.meta.url));
 const { values } = parseArgs({
@@ -25,30 +36,49 @@ const { values } = parseArgs({
     count: { type: 'string' },
     inflight: { type: 'string', default: '16' },
     sync: { type: 'string', default: 'FULL,NORMAL' },
-    idle: { type: 'string', default: '2000' },
+    idle: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('../bench-results', import.meta.url)) },
+    timeout: { type: 'string', default: '180' },
+    'profile-primary': { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
   },
 });
-const procsList = values.procs.split(',').map(Number);
-const countFor = (sync) => Number(values.count ?? (values.quick ? 500 : sync === 'FULL' ? 2_000 : 10_000));
+const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
+const procsList = values.procs.split(',').map((p) => Number(p.trim()));
+const countFor = (sync) => Number(values.count ?? (values.quick ? 500 : (DEFAULT_COUNT[sync] ?? 8_000)));
 const inflight = Number(values.inflight);
 const syncs = values.sync.split(',').map((s) => s.trim().toUpperCase());
-const idleCount = values.quick ? 300 : Number(values.idle);
+const idleCount = Number(values.idle ?? (values.quick ? 300 : 3_000));
+const scenarioTimeoutMs = Number(values.timeout) * 1000;
+const profile = values['profile-primary'];
+const profileDir = profile ? resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'scribe-bench-prof-'))) : undefined;
+for (const [name, v] of [['--inflight', inflight], ['--idle', idleCount], ...syncs.map((s) => [`--count (${s})`, countFor(s)]), ...procsList.map((p) => ['--procs', p])]) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer, got ${v}`);
+}
 const log = (line) => process.stderr.write(`${line}\n`);
 
-function start(mode, dbPath, sync) {
-  const child = fork(WORKER, [mode, dbPath, sync], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/** Forks a worker; `next(type)` resolves with its next message of that type. */
+function start(mode, dbPath, sync, execArgv = []) {
+  const child = fork(WORKER, [mode, dbPath, sync], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    execArgv: [...process.execArgv, ...execArgv],
+  });
   const next = (type) =>
     new Promise((resolve, reject) => {
       const onMessage = (m) => {
-        if (m.type === type) {
+        if (m.type === type || m.type === 'failed') {
           child.off('message', onMessage);
           child.off('exit', onExit);
-          resolve(m);
+          if (m.type === 'failed') reject(new Error(`${mode} worker failed: ${m.error}`));
+          else resolve(m);
         }
       };
-      const onExit = (code) => reject(new Error(`${mode} worker exited with ${code} while waiting for ${type}`));
+      const onExit = (code, signal) => {
+        child.off('message', onMessage);
+        reject(new Error(`${mode} worker exited (${signal ?? code}) while waiting for '${type}'`));
+      };
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
@@ -56,131 +86,232 @@ function start(mode, dbPath, sync) {
 }
 
 async function stop(w) {
-  if (w.child.exitCode !== null) return;
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+  const exited = new Promise((r) => w.child.once('exit', r));
   const closed = w.next('closed').catch(() => undefined);
   w.child.send({ cmd: 'close' });
   await closed;
-  await new Promise((r) => (w.child.exitCode !== null ? r() : w.child.once('exit', r)));
+  await exited;
 }
 
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Nearest-rank percentile of a sorted array. */
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function summarise(results) {
-  const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const first = Math.min(...results.map((r) => r.started));
-  const last = Math.max(...results.map((r) => r.ended));
-  const writes = lat.length;
+const round3 = (x) => (Number.isFinite(x) ? +x.toFixed(3) : null);
+
+function summarise(results, wallMs) {
+  const n = results.reduce((a, r) => a + r.latencies.length, 0);
+  const all = new Float64Array(n);
+  let o = 0;
+  for (const r of results) {
+    all.set(r.latencies, o);
+    o += r.latencies.length;
+  }
+  const ok = all.filter((x) => !Number.isNaN(x)).sort();
   return {
-    writes,
-    seconds: (last - first) / 1000,
-    throughput: Math.round(writes / ((last - first) / 1000)),
-    p50_ms: +percentile(lat, 50).toFixed(3),
-    p99_ms: +percentile(lat, 99).toFixed(3),
-    max_ms: +lat[lat.length - 1].toFixed(3),
+    writes: ok.length,
+    seconds: +(wallMs / 1000).toFixed(3),
+    throughput: Math.round(ok.length / (wallMs / 1000)),
+    p50_ms: round3(percentile(ok, 50)),
+    p99_ms: round3(percentile(ok, 99)),
+    max_ms: round3(ok[ok.length - 1]),
     errors: results.reduce((a, r) => a + r.errors, 0),
     first_error: results.find((r) => r.firstError)?.firstError ?? null,
   };
 }
 
-function countRows(dbPath) {
+function countRows(dbPath, session) {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.prepare("SELECT COUNT(*) AS n FROM messages WHERE session_id = 'bench'").get().n;
+    return db.prepare('SELECT COUNT(*) AS n FROM messages WHERE session_id = ?').get(session).n;
   } finally {
     db.close();
   }
 }
 
+/** One scenario in a fresh directory: start everyone, wait for ready, 'go' to all at once, collect. */
 async function scenario(kind, sync, procs, count, k) {
   const dir = mkdtempSync(join(tmpdir(), 'scribe-bench-'));
   const dbPath = join(dir, 'bench.db');
   const workers = [];
+  let primary;
+  const base = { kind, sync, procs, inflight: kind === 'scribe' ? k : 1, count_per_proc: count };
   try {
-    let primary;
     if (kind === 'scribe') {
-      primary = start('primary', dbPath, sync);
-      await primary.ready;
+      const prof = profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=primary-${sync}-P${procs}-K${k}-${Date.now()}.cpuprofile`]
+        : [];
+      primary = start('primary', dbPath, sync, prof);
+      await withTimeout(primary.ready, 30_000, 'primary start');
     } else {
+      // The schema and the sessions, exactly as scribe makes them; then closed.
       const store = Store.open({ path: dbPath, synchronous: sync });
-      store.executeWrite({
-        meta: { source_instance_id: 'bench', request_id: 'setup', timestamp: new Date().toISOString() },
-        method: 'CreateSession',
-        params: { id: 'bench', title: 'bench' },
-      });
+      for (const id of ['bench', 'warm']) {
+        store.executeWrite({
+          meta: { source_instance_id: 'bench', request_id: `setup-${id}`, timestamp: new Date().toISOString() },
+          method: 'CreateSession',
+          params: { id, title: id },
+        });
+      }
       store.close();
     }
-    for (let i = 0; i < procs; i++) workers.push(start(kind === 'scribe' ? 'scribe' : 'direct', dbPath, sync));
-    await Promise.all(workers.map((w) => w.ready));
-    const results = await Promise.all(
-      workers.map((w) => {
-        const done = w.next('result');
-        w.child.send({ cmd: 'run', count, inflight: k });
-        return done;
-      }),
-    );
+    for (let i = 0; i < procs; i++) workers.push(start(kind, dbPath, sync));
+    await withTimeout(Promise.all(workers.map((w) => w.ready)), 60_000, `${kind} workers start`);
+    const before = primary ? await (primary.child.send({ cmd: 'stats' }), primary.next('stats')) : undefined;
+    // The clock runs in this process only: from sending 'go' to the last 'done'.
+    const dones = workers.map((w) => w.next('done').then(() => performance.now()));
+    const results = workers.map((w) => w.next('result'));
+    const t0 = performance.now();
+    for (const w of workers) w.child.send({ cmd: 'go', count, inflight: k });
+    const ends = await withTimeout(Promise.all(dones), scenarioTimeoutMs, `${kind} ${sync} P=${procs}`);
+    const wallMs = Math.max(...ends) - t0;
+    const summary = summarise(await Promise.all(results), wallMs);
+    let batch = {};
+    if (primary) {
+      primary.child.send({ cmd: 'stats' });
+      const after = await primary.next('stats');
+      const batches = after.batches - before.batches;
+      const writes = after.batched_writes - before.batched_writes;
+      batch = {
+        batches,
+        mean_batch: batches ? +(writes / batches).toFixed(1) : null,
+        mean_commit_ms: batches ? +((1000 * (after.commit_seconds - before.commit_seconds)) / batches).toFixed(3) : null,
+      };
+    }
     await Promise.all(workers.map(stop));
     if (primary) await stop(primary);
-    const summary = summarise(results);
-    const rows = countRows(dbPath);
-    return { kind, sync, procs, inflight: kind === 'scribe' ? k : 1, count_per_proc: count, ...summary, rows_ok: rows === procs * count - summary.errors };
+    const rows = countRows(dbPath, 'bench');
+    const expected = procs * count;
+    if (rows !== expected) log(`    WARNING: ${rows} rows in the file, expected ${expected} (${summary.errors} writes failed)`);
+    return { ...base, ...summary, ...batch, rows, rows_ok: rows === expected };
+  } catch (e) {
+    log(`    FAILED: ${e.message}`);
+    return { ...base, writes: 0, seconds: null, throughput: 0, p50_ms: null, p99_ms: null, max_ms: null, errors: procs * count, first_error: e.message, rows: null, rows_ok: false };
   } finally {
-    for (const w of workers) w.child.kill('SIGKILL');
+    for (const w of [...workers, primary]) if (w && w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? 'unknown';
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
   const db = new Database(':memory:');
   const sqlite = db.prepare('SELECT sqlite_version() AS v').get().v;
   db.close();
-  return { cores: cpus().length, cpu: model, node: process.version, sqlite, platform: `${process.platform} ${process.arch}` };
+  // The filesystem the databases live on (fsync cost is what FULL measures).
+  let fs = 'unknown';
+  try {
+    const tmp = tmpdir();
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length > 2);
+    const m = mounts.filter(([, at]) => tmp === at || tmp.startsWith(at.endsWith('/') ? at : `${at}/`)).sort((a, b) => b[1].length - a[1].length)[0];
+    if (m) fs = `${m[2]} (${m[0]}) at ${m[1]}`;
+  } catch {
+    // not Linux
+  }
+  return { nproc: availableParallelism(), cpu: model, node: process.version, sqlite, platform: `${process.platform} ${process.arch}`, tmpdir: tmpdir(), filesystem: fs };
+}
+
+const fmtMs = (x) => (x === null ? '–' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
+const fmtN = (x) => x.toLocaleString('en');
+
+function markdown(rows, idle, m, meta) {
+  const cell = (r) =>
+    `${fmtMs(r.p50_ms)} / ${fmtMs(r.p99_ms)} / ${fmtMs(r.max_ms)}${r.errors ? ` (${fmtN(r.errors)} errors)` : ''}${r.rows_ok ? '' : ' ⚠ rows'}`;
+  const lines = [
+    '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | writes per commit |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const sync of syncs) {
+    for (const procs of procsList) {
+      const s = rows.find((r) => r.kind === 'scribe' && r.sync === sync && r.procs === procs);
+      const d = rows.find((r) => r.kind === 'direct' && r.sync === sync && r.procs === procs);
+      const ratio = d.throughput > 0 ? `${(s.throughput / d.throughput).toFixed(2)}×` : '–';
+      lines.push(`| ${sync} | ${procs} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${ratio} | ${s.mean_batch ?? '–'} |`);
+    }
+  }
+  lines.push('');
+  lines.push(
+    `Single forwarded write on an idle cluster (one secondary, one write in flight, ${fmtN(idleCount)} in sequence): ` +
+      Object.entries(idle)
+        .map(([sync, r]) => `${sync} p50 ${fmtMs(r.p50_ms)} ms, p99 ${fmtMs(r.p99_ms)} ms, max ${fmtMs(r.max_ms)} ms${r.errors ? ` (${r.errors} errors)` : ''}`)
+        .join('; ') +
+      '.',
+  );
+  lines.push('');
+  lines.push(
+    `Writes per process: ${syncs.map((s) => `${fmtN(countFor(s))} at ${s}`).join(', ')}; scribe: K = ${inflight} in flight per secondary; direct: one at a time. ` +
+      `Latencies in ms (p50 / p99 / max over every write of every process); throughput = all writes ÷ time from 'go' to the last process done.`,
+  );
+  lines.push('');
+  lines.push(
+    `Machine: nproc ${m.nproc}, ${m.cpu}; Node ${m.node}; SQLite ${m.sqlite} (better-sqlite3); ${m.platform}; databases on ${m.filesystem}. ` +
+      `Run took ${meta.seconds} s${profile ? ' (primaries profiled with --cpu-prof: slower than normal)' : ''}.`,
+  );
+  return lines.join('\n');
 }
 
 const started = Date.now();
 const rows = [];
-log(`scribe bench: procs ${procsList.join(',')}, inflight ${inflight}, sync ${syncs.join(',')}`);
+log(`scribe bench: procs ${procsList.join(',')}, inflight ${inflight}, sync ${syncs.join(',')}, counts ${syncs.map((s) => `${s} ${countFor(s)}`).join(', ')}${profile ? `, profiling primaries into ${profileDir}` : ''}`);
 for (const sync of syncs) {
   for (const procs of procsList) {
     for (const kind of ['scribe', 'direct']) {
       const count = countFor(sync);
-      log(`  ${kind} ${sync} P=${procs} × ${count} ...`);
+      log(`  ${kind} ${sync} P=${procs} × ${fmtN(count)} ...`);
       const r = await scenario(kind, sync, procs, count, inflight);
-      log(`    ${r.throughput} writes/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`);
+      log(
+        `    ${fmtN(r.throughput)} writes/s in ${r.seconds} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms` +
+          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
+      );
       rows.push(r);
     }
   }
 }
-log(`  idle: one secondary, one write at a time × ${idleCount} ...`);
-const idle = await scenario('scribe', 'FULL', 1, idleCount, 1);
-const idleNormal = await scenario('scribe', 'NORMAL', 1, idleCount, 1);
-
-const header = '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct |';
-const lines = [header, '|---|---|---|---|---|---|---|'];
+const idle = {};
 for (const sync of syncs) {
-  for (const procs of procsList) {
-    const s = rows.find((r) => r.kind === 'scribe' && r.sync === sync && r.procs === procs);
-    const d = rows.find((r) => r.kind === 'direct' && r.sync === sync && r.procs === procs);
-    const cell = (r) => `${r.p50_ms} / ${r.p99_ms} / ${r.max_ms}${r.errors ? ` (${r.errors} errors)` : ''}${r.rows_ok ? '' : ' ⚠ rows'}`;
-    lines.push(`| ${sync} | ${procs} | ${s.throughput.toLocaleString('en')} | ${cell(s)} | ${d.throughput.toLocaleString('en')} | ${cell(d)} | ${(s.throughput / d.throughput).toFixed(2)}× |`);
-  }
+  log(`  idle ${sync}: one secondary, one write at a time × ${fmtN(idleCount)} ...`);
+  idle[sync] = await scenario('scribe', sync, 1, idleCount, 1);
+  log(`    p50 ${idle[sync].p50_ms} ms, p99 ${idle[sync].p99_ms} ms, max ${idle[sync].max_ms} ms`);
 }
-lines.push('');
-lines.push(`Single forwarded write on an idle cluster (one secondary, one write in flight): FULL p50 ${idle.p50_ms} ms, p99 ${idle.p99_ms} ms; NORMAL p50 ${idleNormal.p50_ms} ms, p99 ${idleNormal.p99_ms} ms.`);
+
 const m = machine();
-lines.push('');
-lines.push(`Machine: ${m.cores} cores, ${m.cpu}; Node ${m.node}; SQLite ${m.sqlite}; ${m.platform}. K = ${inflight} writes in flight per secondary. Run took ${Math.round((Date.now() - started) / 1000)} s.`);
-const table = lines.join('\n');
+const seconds = Math.round((Date.now() - started) / 1000);
+const table = markdown(rows, idle, m, { seconds });
 process.stdout.write(`${table}\n`);
 
 const out = resolve(values.out);
+const name = profile ? 'profiled' : 'latest';
 mkdirSync(out, { recursive: true });
-const json = { date: new Date().toISOString(), machine: m, inflight, rows, idle: { FULL: idle, NORMAL: idleNormal } };
-writeFileSync(join(out, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-writeFileSync(join(out, 'latest.md'), `${table}\n`);
-writeFileSync(join(out, 'latest.svg'), renderChart(rows, syncs, procsList));
-log(`wrote ${join(out, 'latest.json')}, latest.md and latest.svg`);
+const json = {
+  date: new Date().toISOString(),
+  machine: m,
+  options: { procs: procsList, syncs, inflight, counts: Object.fromEntries(syncs.map((s) => [s, countFor(s)])), idle: idleCount, profile },
+  seconds,
+  rows,
+  idle,
+};
+writeFileSync(join(out, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+writeFileSync(join(out, `${name}.md`), `${table}\n`);
+writeFileSync(join(out, `${name}.svg`), renderChart(rows, syncs, procsList, { machine: m, inflight, date: json.date }));
+log(`wrote ${join(out, `${name}.json`)}, ${name}.md and ${name}.svg`);
+
+if (profile) {
+  const files = readdirSync(profileDir).filter((f) => f.startsWith('primary-') && f.endsWith('.cpuprofile')).sort();
+  const sections = files.map((f) => `## ${f}\n\n${profileMarkdown(summariseProfile(join(profileDir, f), 10))}`);
+  writeFileSync(join(out, 'profile-primary.md'), `# CPU profiles of the primary\n\n${sections.join('\n')}`);
+  log(`profiles in ${profileDir}; summary in ${join(out, 'profile-primary.md')}`);
+}

@@ -1,45 +1,106 @@
-// A grouped bar chart of the benchmark's throughput, as a standalone SVG (no dependencies).
-const W = 820;
-const H = 420;
-const PAD = { top: 50, right: 20, bottom: 70, left: 80 };
+// The benchmark's chart as a standalone SVG (no dependencies): throughput (linear
+// axis) and latency (p50 bar, p99 bar, max tick; log axis) per (sync, P), scribe
+// next to direct.
+const W = 960;
+const PANEL_H = 300;
+const PAD = { top: 72, right: 24, bottom: 54, left: 84 };
+const GAP = 56;
+const H = PAD.top + PANEL_H + GAP + PANEL_H + PAD.bottom + 30;
 const COLORS = { scribe: '#2b6cb0', direct: '#c05621' };
+const LIGHT = { scribe: '#90cdf4', direct: '#fbd38d' };
 
-function esc(s) {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const r1 = (x) => Math.round(x * 10) / 10;
+
+export function renderChart(rows, syncs, procsList, { machine, inflight, date } = {}) {
+  const groups = syncs.flatMap((sync) => procsList.map((procs) => ({ sync, procs })));
+  const plotW = W - PAD.left - PAD.right;
+  const gw = plotW / groups.length;
+  const bw = (gw * 0.7) / 2;
+  const find = (kind, g) => rows.find((r) => r.kind === kind && r.sync === g.sync && r.procs === g.procs);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">CreateMessage writes: scribe vs direct better-sqlite3, P writer processes</text>`,
+  ];
+  if (machine) {
+    out.push(
+      `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">scribe: K = ${inflight ?? '?'} in flight per secondary; nproc ${esc(machine.nproc)}, ${esc(machine.cpu)}, Node ${esc(machine.node)}, SQLite ${esc(machine.sqlite)}${date ? `, ${esc(date.slice(0, 10))}` : ''}</text>`,
+    );
+  }
+  const xOf = (i, j) => PAD.left + i * gw + gw * 0.15 + j * bw;
+  const groupLabels = (bottom) =>
+    groups.forEach((g, i) => {
+      const cx = xOf(i, 1);
+      out.push(`<text x="${r1(cx)}" y="${bottom + 16}" text-anchor="middle">P=${g.procs}</text>`);
+      out.push(`<text x="${r1(cx)}" y="${bottom + 30}" text-anchor="middle" fill="#555">${esc(g.sync)}</text>`);
+    });
+
+  // Panel 1: throughput.
+  {
+    const top = PAD.top;
+    const bottom = top + PANEL_H;
+    const max = Math.max(1, ...rows.map((r) => r.throughput)) * 1.12;
+    const y = (v) => bottom - (v / max) * PANEL_H;
+    out.push(`<text x="${PAD.left}" y="${top - 6}" font-weight="bold">Throughput (writes/s, all processes together)</text>`);
+    const step = niceStep(max / 5);
+    for (let v = 0; v <= max; v += step) {
+      out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="#e2e2e2"/>`);
+      out.push(`<text x="${PAD.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end">${Math.round(v).toLocaleString('en')}</text>`);
+    }
+    groups.forEach((g, i) => {
+      ['scribe', 'direct'].forEach((kind, j) => {
+        const r = find(kind, g);
+        if (!r) return;
+        const x = xOf(i, j);
+        out.push(`<rect x="${r1(x)}" y="${r1(y(r.throughput))}" width="${r1(bw - 2)}" height="${r1(bottom - y(r.throughput))}" fill="${COLORS[kind]}"/>`);
+        out.push(`<text x="${r1(x + (bw - 2) / 2)}" y="${r1(y(r.throughput) - 4)}" text-anchor="middle" font-size="10">${r.throughput >= 1000 ? `${r1(r.throughput / 1000)}k` : r.throughput}</text>`);
+        if (!r.rows_ok || r.errors) out.push(`<text x="${r1(x + (bw - 2) / 2)}" y="${bottom - 4}" text-anchor="middle" fill="red" font-weight="bold">!</text>`);
+      });
+    });
+    out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
+    groupLabels(bottom);
+  }
+
+  // Panel 2: latency on a log axis.
+  {
+    const top = PAD.top + PANEL_H + GAP;
+    const bottom = top + PANEL_H;
+    const vals = rows.flatMap((r) => [r.p50_ms, r.p99_ms, r.max_ms]).filter((v) => typeof v === 'number' && v > 0);
+    const lo = 10 ** Math.floor(Math.log10(Math.min(...vals, 1)));
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(...vals, 1)));
+    const y = (v) => bottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * PANEL_H;
+    out.push(`<text x="${PAD.left}" y="${top - 6}" font-weight="bold">Latency per write (ms, log scale): p50 (light), p99 (dark), max (tick)</text>`);
+    for (let v = lo; v <= hi * 1.001; v *= 10) {
+      out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="#e2e2e2"/>`);
+      out.push(`<text x="${PAD.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end">${v >= 1 ? v.toLocaleString('en') : v}</text>`);
+    }
+    groups.forEach((g, i) => {
+      ['scribe', 'direct'].forEach((kind, j) => {
+        const r = find(kind, g);
+        if (!r || r.p50_ms === null) return;
+        const x = xOf(i, j);
+        const w = bw - 2;
+        out.push(`<rect x="${r1(x)}" y="${r1(y(r.p99_ms))}" width="${r1(w)}" height="${r1(bottom - y(r.p99_ms))}" fill="${COLORS[kind]}"/>`);
+        out.push(`<rect x="${r1(x + w * 0.2)}" y="${r1(y(r.p50_ms))}" width="${r1(w * 0.6)}" height="${r1(bottom - y(r.p50_ms))}" fill="${LIGHT[kind]}"/>`);
+        out.push(`<line x1="${r1(x)}" x2="${r1(x + w)}" y1="${r1(y(r.max_ms))}" y2="${r1(y(r.max_ms))}" stroke="${COLORS[kind]}" stroke-width="3"/>`);
+        out.push(`<line x1="${r1(x + w / 2)}" x2="${r1(x + w / 2)}" y1="${r1(y(r.max_ms))}" y2="${r1(y(r.p99_ms))}" stroke="${COLORS[kind]}" stroke-dasharray="2,2"/>`);
+      });
+    });
+    out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
+    groupLabels(bottom);
+  }
+
+  const ly = H - 18;
+  out.push(`<rect x="${PAD.left}" y="${ly - 10}" width="12" height="12" fill="${COLORS.scribe}"/><text x="${PAD.left + 18}" y="${ly}">scribe: P secondaries → one primary (group commit)</text>`);
+  out.push(`<rect x="${PAD.left + 380}" y="${ly - 10}" width="12" height="12" fill="${COLORS.direct}"/><text x="${PAD.left + 398}" y="${ly}">direct: P processes, better-sqlite3, a transaction per write, busy_timeout 5000</text>`);
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
 }
 
-/** Renders throughput per (sync, P) for scribe and direct, with a log-free linear axis. */
-export function renderChart(rows, syncs, procsList) {
-  const groups = syncs.flatMap((sync) => procsList.map((procs) => ({ sync, procs })));
-  const max = Math.max(...rows.map((r) => r.throughput)) * 1.1;
-  const plotW = W - PAD.left - PAD.right;
-  const plotH = H - PAD.top - PAD.bottom;
-  const gw = plotW / groups.length;
-  const bw = gw * 0.35;
-  const y = (v) => PAD.top + plotH - (v / max) * plotH;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">CreateMessage writes/s: scribe (forwarded) vs direct better-sqlite3</text>`,
-  ];
-  for (let i = 0; i <= 5; i++) {
-    const v = (max / 5) * i;
-    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString('en')}</text>`);
-  }
-  groups.forEach((g, i) => {
-    const x0 = PAD.left + i * gw + gw * 0.15;
-    ['scribe', 'direct'].forEach((kind, j) => {
-      const r = rows.find((row) => row.kind === kind && row.sync === g.sync && row.procs === g.procs);
-      if (!r) return;
-      const x = x0 + j * bw;
-      parts.push(`<rect x="${x}" y="${y(r.throughput)}" width="${bw - 2}" height="${PAD.top + plotH - y(r.throughput)}" fill="${COLORS[kind]}"/>`);
-    });
-    parts.push(`<text x="${x0 + bw}" y="${PAD.top + plotH + 16}" text-anchor="middle">P=${g.procs}</text>`);
-    parts.push(`<text x="${x0 + bw}" y="${PAD.top + plotH + 32}" text-anchor="middle" fill="#555">${esc(g.sync)}</text>`);
-  });
-  parts.push(`<rect x="${PAD.left}" y="${H - 24}" width="12" height="12" fill="${COLORS.scribe}"/><text x="${PAD.left + 18}" y="${H - 14}">scribe: P secondaries → primary</text>`);
-  parts.push(`<rect x="${PAD.left + 260}" y="${H - 24}" width="12" height="12" fill="${COLORS.direct}"/><text x="${PAD.left + 278}" y="${H - 14}">direct: P processes, better-sqlite3, busy_timeout</text>`);
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw) {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
 }

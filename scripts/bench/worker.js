@@ -1,79 +1,122 @@
-// One process of the benchmark, driven by scripts/bench.js over the IPC channel.
-// Modes: 'primary' (a scribe primary that writes nothing itself), 'scribe' (a
-// secondary forwarding writes), 'direct' (better-sqlite3 on the file, no scribe).
+// One process of the benchmark, driven by scripts/bench.js over the IPC channel
+// (advanced serialization, so latencies travel as a Float64Array).
+//
+//   node worker.js primary <db> <sync>   a scribe primary; writes nothing itself, creates the sessions
+//   node worker.js scribe  <db> <sync>   a secondary forwarding CreateMessage writes to the primary
+//   node worker.js direct  <db> <sync>   better-sqlite3 on the file, no scribe (the baseline)
+//
+// Messages in:  {cmd:'go', count, inflight} | {cmd:'stats'} | {cmd:'close'}
+// Messages out: {type:'ready'} | {type:'done'} then {type:'result', ...} | {type:'stats', ...} | {type:'closed'}
+//
+// Writers warm up (WARMUP writes into the session 'warm', not counted) before they
+// say 'ready', so the measured writes start on a connected socket and warm code.
 import Database from 'better-sqlite3';
 import { openNode } from '@scribe/node';
+import { uuidv7 } from '@scribe/protocol';
 
 const [mode, dbPath, sync] = process.argv.slice(2);
-const PARTS = JSON.stringify([{ type: 'text', text: 'x'.repeat(100) }]);
+const SESSION = 'bench';
+const WARM_SESSION = 'warm';
+const WARMUP = 200;
+/** A message of ~100 bytes of text, as `parts` JSON (~130 bytes). */
+const PARTS = JSON.stringify([{ type: 'text', text: 'The quick brown fox jumps over the lazy dog while the benchmark writes one small message row. 0123456' }]);
 
 let node;
+/** write(session) → Promise; resolves when the write is acknowledged (scribe) or committed (direct). */
 let write;
-if (mode === 'primary' || mode === 'scribe') {
-  node = await openNode({
-    dbPath,
-    instanceId: `${mode}-${process.pid}`,
-    promote: mode === 'primary',
-    synchronous: sync,
-    provenanceLevel: 'silent',
-    writeTimeoutMs: 30_000,
-  });
-  if (mode === 'primary' && (await node.querier.getSession('bench')) === undefined) {
-    await node.querier.createSession({ id: 'bench', title: 'bench' });
+/** How many writes a direct writer can have in flight on its one connection: one. */
+let lanesCap = Infinity;
+
+if (mode === 'primary') {
+  node = await openNode({ dbPath, instanceId: `bench-primary-${process.pid}`, synchronous: sync, provenanceLevel: 'silent' });
+  for (const id of [SESSION, WARM_SESSION]) {
+    if ((await node.querier.getSession(id)) === undefined) await node.querier.createSession({ id, title: id });
   }
-  write = () => node.querier.createMessage({ session_id: 'bench', role: 'user', parts: PARTS });
+} else if (mode === 'scribe') {
+  node = await openNode({ dbPath, instanceId: `bench-secondary-${process.pid}`, promote: false });
+  if (node.role !== 'secondary') throw new Error(`bench: expected a secondary, got ${node.role}`);
+  write = (session) => node.querier.createMessage({ session_id: session, role: 'user', parts: PARTS });
 } else if (mode === 'direct') {
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${sync}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  let n = 0;
   const insert = db.prepare(
     'INSERT INTO messages (id, session_id, role, parts, model, finished_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)',
   );
   const bump = db.prepare('UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?');
-  // What an application does without scribe: one transaction per write, retried by
-  // better-sqlite3's busy handler while another process holds the write lock.
-  const tx = db.transaction(() => {
+  // What an application does without scribe: one transaction per write (the message
+  // and its session's count together), SQLite's busy handler waiting out the other
+  // writers. Ids are UUIDv7, as scribe generates them, so both sides index the same.
+  const tx = db.transaction((session) => {
     const now = new Date().toISOString();
-    insert.run(`d-${process.pid}-${++n}`, 'bench', 'user', PARTS, now, now);
-    bump.run(now, 'bench');
+    insert.run(uuidv7(), session, 'user', PARTS, now, now);
+    bump.run(now, session);
   });
-  write = async () => tx();
+  write = async (session) => tx(session);
+  lanesCap = 1;
+  node = { close: async () => db.close() };
 } else {
-  throw new Error(`unknown mode ${mode}`);
+  throw new Error(`bench worker: unknown mode ${mode}`);
 }
 
-async function run({ count, inflight }) {
+/** Runs `count` writes with `inflight` lanes; latencies in ms (NaN for a failed write). */
+async function run(session, count, inflight) {
   const latencies = new Float64Array(count);
   let next = 0;
   let errors = 0;
-  const firstError = [];
-  const started = Date.now();
+  let firstError = null;
   async function lane() {
     while (next < count) {
       const i = next++;
       const t0 = performance.now();
       try {
-        await write();
+        await write(session);
+        latencies[i] = performance.now() - t0;
       } catch (e) {
+        latencies[i] = NaN;
         errors++;
-        if (firstError.length === 0) firstError.push(`${e.code ?? e.name}: ${e.message}`);
+        firstError ??= `${e?.code ?? e?.name}: ${e?.message}`;
       }
-      latencies[i] = performance.now() - t0;
     }
   }
-  await Promise.all(Array.from({ length: mode === 'direct' ? 1 : inflight }, lane));
-  return { started, ended: Date.now(), latencies: Array.from(latencies), errors, firstError: firstError[0] ?? null };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(inflight, lanesCap)) }, lane));
+  return { latencies, errors, firstError };
+}
+
+/** The coordinator's batch counters, from the node's Prometheus registry. */
+async function stats() {
+  const metrics = await node.metricsRegistry.getMetricsAsJSON();
+  const pick = (name, suffix) =>
+    metrics.find((m) => m.name === name)?.values.find((v) => v.metricName === `${name}${suffix}`)?.value ?? 0;
+  return {
+    batches: pick('scribe_batch_size', '_count'),
+    batched_writes: pick('scribe_batch_size', '_sum'),
+    commit_seconds: pick('scribe_commit_seconds', '_sum'),
+  };
 }
 
 process.on('message', async (msg) => {
-  if (msg.cmd === 'run') process.send({ type: 'result', ...(await run(msg)) });
-  else if (msg.cmd === 'close') {
-    await node?.close();
-    process.send({ type: 'closed' });
-    process.disconnect();
+  try {
+    if (msg.cmd === 'go') {
+      const r = await run(SESSION, msg.count, msg.inflight);
+      process.send({ type: 'done' });
+      process.send({ type: 'result', ...r });
+    } else if (msg.cmd === 'stats') {
+      process.send({ type: 'stats', ...(await stats()) });
+    } else if (msg.cmd === 'close') {
+      await node.close();
+      // Exit on purpose (a --cpu-prof profile is written at exit).
+      process.send({ type: 'closed' }, () => process.exit(0));
+    }
+  } catch (e) {
+    process.send({ type: 'failed', error: `${e?.code ?? e?.name}: ${e?.message}` });
   }
 });
-process.send({ type: 'ready' });
+
+if (write !== undefined) {
+  const warm = await run(WARM_SESSION, WARMUP, 16);
+  if (warm.errors > 0) throw new Error(`bench: warm-up failed: ${warm.firstError}`);
+}
+process.send({ type: 'ready', pid: process.pid });
