@@ -2,142 +2,11 @@
  * Shadow sessions across real processes: a primary and secondaries, each a child
  * process running test/fixtures/agent-storage-node.mjs, driven over IPC.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AgentNode, agentCluster, failure } from './helpers/agent-node.js';
+import { waitFor, type ChildError } from './helpers/node-process.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/agent-storage-node.mjs', import.meta.url));
-
-/** An error as the child reports it (plain data). */
-interface ErrorJson {
-  name?: string;
-  code?: string;
-  message?: string;
-  sessionId?: string;
-  cause?: { name?: string; code?: string; field?: string; method?: string };
-}
-
-class ChildFailure extends Error {
-  constructor(readonly error: ErrorJson) {
-    super(`${error.name} ${error.code}: ${error.message}`);
-  }
-}
-
-/** One node process with shadow sessions and segment logs. */
-class AgentNode {
-  #next = 0;
-  readonly #waiting = new Map<number, (m: { ok: boolean; result?: unknown; error?: ErrorJson }) => void>();
-  readonly exited: Promise<unknown>;
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly ready: { role: string; instanceId: string; pid: number },
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', resolve));
-    child.on('message', (m: { id?: number; ok: boolean }) => {
-      const w = m.id === undefined ? undefined : this.#waiting.get(m.id);
-      if (w !== undefined) {
-        this.#waiting.delete(m.id!);
-        w(m);
-      }
-    });
-    child.once('exit', () => {
-      for (const w of this.#waiting.values()) w({ ok: false, error: { message: 'child exited' } });
-    });
-  }
-
-  static async spawn(dbPath: string, instanceId: string): Promise<AgentNode> {
-    const child = fork(FIXTURE, [JSON.stringify({ dbPath, instanceId })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const ready = await new Promise<{ role: string; instanceId: string; pid: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${instanceId} not ready in 20 s`)), 20_000);
-      child.on('message', (m: { type?: string; error?: ErrorJson } & { role: string; instanceId: string; pid: number }) => {
-        if (m.type === 'ready') {
-          clearTimeout(timer);
-          resolve(m);
-        } else if (m.type === 'failed') {
-          clearTimeout(timer);
-          reject(new ChildFailure(m.error ?? {}));
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`${instanceId} exited with ${code} before ready`)));
-    });
-    return new AgentNode(child, ready);
-  }
-
-  send<T = unknown>(cmd: string, fields: Record<string, unknown> = {}): Promise<T> {
-    const id = ++this.#next;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${cmd} got no answer in 30 s`)), 30_000);
-      this.#waiting.set(id, (m) => {
-        clearTimeout(timer);
-        if (m.ok) resolve(m.result as T);
-        else reject(new ChildFailure(m.error ?? {}));
-      });
-      this.child.send({ id, cmd, ...fields });
-    });
-  }
-
-  open(sessionId: string, options: Record<string, unknown>) {
-    return this.send<{ sessionId: string; seeded: number; openedBy: string; openedAt: string }>('open', { args: [sessionId, options] });
-  }
-  shadows<T = unknown>(op: string, ...args: unknown[]) {
-    return this.send<T>('shadows', { op, args });
-  }
-  session<T = unknown>(sessionId: string, op: string, ...args: unknown[]) {
-    return this.send<T>('session', { sessionId, op, args });
-  }
-  query<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
-    return this.send<T[]>('query', { sql, params });
-  }
-
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<ErrorJson> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ChildFailure);
-  return (e as ChildFailure).error;
-}
-
-/** Polls `condition` every 20 ms until it holds, or fails after `ms`. */
-async function waitFor<T>(condition: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await condition();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A fresh database and the processes started on it; everything is killed and removed afterwards. */
-function cluster() {
-  const c = { dir: '', procs: [] as AgentNode[] };
-  beforeAll(() => {
-    c.dir = mkdtempSync(join(tmpdir(), 'scribe-shadow-cluster-'));
-  });
-  afterAll(async () => {
-    for (const p of c.procs) await p.kill();
-    rmSync(c.dir, { recursive: true, force: true });
-  });
-  return {
-    async spawn(instanceId: string): Promise<AgentNode> {
-      const p = await AgentNode.spawn(join(c.dir, 'shared.db'), instanceId);
-      c.procs.push(p);
-      return p;
-    },
-  };
-}
+const cluster = () => agentCluster('shadow-cluster');
 
 describe.each(['primary', 'secondary'] as const)('every operation and every error, called from the %s', (role) => {
   const c = cluster();
@@ -246,7 +115,7 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
     await caller.open('r1', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
     await other.open('r2', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
     expect(await caller.shadows('reap', 3_600_000)).toEqual({ swept: [], errors: [] });
-    const r = await caller.shadows<{ swept: string[]; errors: ErrorJson[] }>('reap', 0);
+    const r = await caller.shadows<{ swept: string[]; errors: ChildError[] }>('reap', 0);
     expect(r.swept.sort()).toEqual(['r1', 'r2']);
     expect(r.errors).toEqual([expect.objectContaining({ name: 'ShadowSessionError', code: 'CLOSE_FAILED', sessionId: 'pinned-a' })]);
     expect(r.errors[0]!.message).toContain('pinned-a');
@@ -292,7 +161,7 @@ describe('sessions opened before a failover', () => {
     const promoted: AgentNode = await waitFor(async () => {
       for (const n of [a, b]) if ((await n.send<{ role: string }>('info')).role === 'primary') return n;
       return undefined;
-    }, 'a secondary to take over');
+    }, 15_000, 'a secondary to take over');
     const follower = promoted === a ? b : a;
     // The follower's write is retried against the new primary by its forwarder if it has not switched yet.
     const r = await follower.shadows<{ swept: string[]; errors: unknown[] }>('reap', 0);
@@ -312,7 +181,7 @@ describe('many sessions at once from several processes', () => {
     const shared = Array.from({ length: 40 }, (_, i) => `shared-${String(i).padStart(2, '0')}`);
     const onlyA = Array.from({ length: 30 }, (_, i) => `a-${i}`);
     const onlyB = Array.from({ length: 30 }, (_, i) => `b-${i}`);
-    type Outcome = Array<{ id: string; ok: boolean; error?: ErrorJson }>;
+    type Outcome = Array<{ id: string; ok: boolean; error?: ChildError }>;
     const [ra, rb] = await Promise.all([
       a.send<Outcome>('openMany', { ids: [...shared, ...onlyA], shadowTable: 'docs_shadow', seedFromTable: 'docs' }),
       b.send<Outcome>('openMany', { ids: [...onlyB, ...shared], shadowTable: 'docs_shadow', seedFromTable: 'docs' }),

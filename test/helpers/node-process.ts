@@ -13,6 +13,11 @@ export interface ChildError {
   method?: string | null;
   field?: string;
   retryable?: boolean;
+  /** Domain errors of the agent-storage packages. */
+  sessionId?: string;
+  segmentId?: string;
+  position?: number;
+  cause?: { name?: string; code?: string; field?: string; method?: string; message?: string };
 }
 
 /** Thrown by {@link NodeProcess.call} when the child's call failed. */
@@ -140,11 +145,11 @@ export class NodeProcess {
 }
 
 /** Polls `condition` until it is truthy, or throws after `timeoutMs`. */
-export async function waitFor<T>(condition: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(condition: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await condition();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
