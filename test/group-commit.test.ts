@@ -27,7 +27,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'scribe-group-'));
   store = Store.open({ path: join(dir, 'g.db'), migrations: [APP_MIGRATION] });
   coordinator = new WriteCoordinator({
-    store: { validate: (m, p) => store.registry.validate(m, p), executeBatch: (items) => store.executeBatch(items) },
+    store: { validate: (m, p) => store.registry.validate(m, p), executeBatch: (items) => store.executeBatch(items, { validated: true }) },
   });
   events = [];
   coordinator.on((e) => events.push(e));

@@ -29,7 +29,9 @@ export interface CoordinatorStore {
    */
   validate(method: string, params: unknown): unknown;
   /**
-   * Runs the items in one transaction, one savepoint each, and commits. Returns one
+   * Runs the items in one transaction, one savepoint each, and commits. Each item's
+   * params are what {@link CoordinatorStore.validate} returned for it on submit, so
+   * the store need not parse them again. Returns one
    * outcome per item, in order. Throws (a retryable WriteError) only when the whole
    * batch failed to commit, in which case nothing of it was applied.
    */

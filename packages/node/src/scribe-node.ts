@@ -331,7 +331,7 @@ export class ScribeNode {
       coordinator = new WriteCoordinator({
         store: {
           validate: (method, params) => writeStore.registry.validate(method, params),
-          executeBatch: (items) => writeStore.executeBatch(items),
+          executeBatch: (items) => writeStore.executeBatch(items, { validated: true }),
         },
         logger: log,
         ...(this.#options.maxBatchSize === undefined ? {} : { maxBatchSize: this.#options.maxBatchSize }),

@@ -28,6 +28,19 @@ describe('Store.executeBatch', () => {
     expect(store.reads.getMessage('m2')).toBeUndefined();
   });
 
+  it('with `validated`, takes the params as already parsed (no second parse) but still refuses an unknown write', () => {
+    const { store } = harness();
+    // `extra` would be refused by the strict schema: accepted here, the parse was skipped.
+    const result = store.executeBatch(
+      [item('CreateSession', { id: 's1', title: 'trusted', extra: 1 }), item('NoSuchWrite', {})],
+      { validated: true },
+    );
+    expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'METHOD_NOT_FOUND']);
+    expect(store.reads.getSession('s1')).toMatchObject({ title: 'trusted' });
+    const parsed = store.executeBatch([item('CreateSession', { id: 's2', title: 'checked', extra: 1 })]);
+    expect(parsed.outcomes[0]).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.extra' } });
+  });
+
   it('records every non-retryable outcome with its request id in the same transaction', () => {
     const { store, clock } = harness();
     store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
