@@ -54,6 +54,26 @@ export function assertCurveKey(name: string, key: unknown): string {
   return key;
 }
 
+/** Checks a client's CURVE keys; returns them, or throws a TypeError naming the bad one. */
+export function checkCurveClientKeys(keys: CurveClientKeys | undefined): CurveClientKeys | undefined {
+  if (keys === undefined) return undefined;
+  assertCurveKey('curve.serverKey', keys.serverKey);
+  assertCurveKey('curve.publicKey', keys.publicKey);
+  assertCurveKey('curve.secretKey', keys.secretKey);
+  return keys;
+}
+
+/** Sets a client socket (DEALER, SUB) to connect with CURVE; must be called before it connects. */
+export function applyCurveClientKeys(
+  socket: { curveServerKey: string | null; curvePublicKey: string | null; curveSecretKey: string | null },
+  keys: CurveClientKeys | undefined,
+): void {
+  if (keys === undefined) return;
+  socket.curveServerKey = keys.serverKey;
+  socket.curvePublicKey = keys.publicKey;
+  socket.curveSecretKey = keys.secretKey;
+}
+
 /**
  * The process's ZAP handler (ZeroMQ's authentication protocol): one REP socket on
  * `inproc://zeromq.zap.01` that answers every CURVE handshake. Each server socket

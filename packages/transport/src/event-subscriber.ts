@@ -4,7 +4,7 @@
  */
 import { Subscriber } from 'zeromq';
 import type { Logger } from 'pino';
-import type { CurveClientKeys } from './curve.js';
+import { applyCurveClientKeys, checkCurveClientKeys, type CurveClientKeys } from './curve.js';
 import { silentLogger } from './logger.js';
 import { endpointOption } from './validate-options.js';
 
@@ -45,7 +45,7 @@ export class EventSubscriber {
 
   constructor(options: EventSubscriberOptions) {
     this.#endpoint = endpointOption('endpoint', options.endpoint);
-    this.#curve = options.curve;
+    this.#curve = checkCurveClientKeys(options.curve);
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'event-subscriber' });
     const topics = options.topics ?? [''];
     if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) {
@@ -64,11 +64,7 @@ export class EventSubscriber {
     if (this.#closed) throw new Error('EventSubscriber.connect: the subscriber is closed');
     if (this.#socket !== undefined) return;
     const socket = new Subscriber({ linger: 0, reconnectInterval: 100, reconnectMaxInterval: 1000 });
-    if (this.#curve !== undefined) {
-      socket.curveServerKey = this.#curve.serverKey;
-      socket.curvePublicKey = this.#curve.publicKey;
-      socket.curveSecretKey = this.#curve.secretKey;
-    }
+    applyCurveClientKeys(socket, this.#curve);
     socket.subscribe(...this.#topics);
     socket.connect(this.#endpoint);
     this.#socket = socket;

@@ -10,7 +10,7 @@ import { Dealer } from 'zeromq';
 import type { Logger } from 'pino';
 import { RPC_METHODS, WriteError } from '@scribe/protocol';
 import { DeadlineTimer } from './deadline-timer.js';
-import { assertCurveKey, type CurveClientKeys } from './curve.js';
+import { applyCurveClientKeys, checkCurveClientKeys, type CurveClientKeys } from './curve.js';
 import { DEFAULT_TIMEOUT_MS } from './limits.js';
 import { silentLogger } from './logger.js';
 import { endpointOption, integerOption } from './validate-options.js';
@@ -106,18 +106,13 @@ export class RpcClient {
   /** The calls whose `send()` is in progress: they may reach the peer whatever happens next. */
   readonly #sending = new Set<PendingCall>();
   readonly #maxCoalesce: number;
-  #curve: CurveClientKeys | undefined;
+  readonly #curve: CurveClientKeys | undefined;
 
   constructor(options: RpcClientOptions) {
     this.#endpoint = endpointOption('endpoint', options.endpoint);
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'rpc-client' });
     this.#defaultTimeoutMs = integerOption('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 1);
-    if (options.curve !== undefined) {
-      assertCurveKey('curve.serverKey', options.curve.serverKey);
-      assertCurveKey('curve.publicKey', options.curve.publicKey);
-      assertCurveKey('curve.secretKey', options.curve.secretKey);
-      this.#curve = options.curve;
-    }
+    this.#curve = checkCurveClientKeys(options.curve);
     this.#maxCoalesce = integerOption('maxCoalescedCalls', options.maxCoalescedCalls, MAX_COALESCED_CALLS, 1);
   }
 
@@ -147,11 +142,7 @@ export class RpcClient {
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
     });
-    if (this.#curve !== undefined) {
-      socket.curveServerKey = this.#curve.serverKey;
-      socket.curvePublicKey = this.#curve.publicKey;
-      socket.curveSecretKey = this.#curve.secretKey;
-    }
+    applyCurveClientKeys(socket, this.#curve);
     this.#socket = socket;
     socket.events.on('connect', (event) => this.#onConnect(event.address));
     socket.events.on('disconnect', (event) => this.#onDisconnect(event.address));
