@@ -25,7 +25,7 @@ export const SHADOW_ERROR_CODES = [
   'SESSION_NOT_FOUND',
   /** A row, `set` or `where` names a column the shadow table lacks, sets `session_id`, or the driver refused the values. */
   'INVALID_ROW',
-  /** `close()` failed (its rows are still there); `cause` says why. `onClose` was called with this error. */
+  /** A close failed (its rows are still there); `cause` says why. For the session's own close, `onClose` was called with this error; a reap reports it in its result only. */
   'CLOSE_FAILED',
 ] as const;
 

@@ -19,8 +19,11 @@ export interface OpenShadowOptions {
   /** A table whose rows are copied into the shadow table, tagged with the session id, at open. */
   seedFromTable?: string;
   /**
-   * Called with the error when closing this session fails (by `close()` or by a reap
-   * in this process), never when it succeeds. A throw from it is ignored.
+   * Called with the error when this session's own close fails (`session.close()` or
+   * `shadows.close(id)`), never when it succeeds and never for a reap-initiated
+   * cleanup: a reap reports its failures in its {@link ReapResult} instead, so the
+   * callback means only "one session's close went wrong" (the seed's contract). A
+   * throw from it is ignored.
    */
   onClose?: (error: ShadowSessionError) => void;
 }
@@ -174,7 +177,8 @@ export class ShadowSessions {
         const i = next++;
         const rec = due[i]!;
         try {
-          outcomes[i] = { swept: (await this.#close(rec.session_id, rec.open_id)).closed };
+          // A reap's failures go to its result, not to the session's onClose.
+          outcomes[i] = { swept: (await this.#close(rec.session_id, rec.open_id, undefined, false)).closed };
         } catch (e) {
           outcomes[i] = {
             error:
@@ -197,8 +201,11 @@ export class ShadowSessions {
     return result;
   }
 
-  /** @internal The close path shared by close(), ShadowSession.close() and reap(). */
-  async #close(sessionId: string, openId: string | undefined, writeOptions?: WriteOptions): Promise<CloseShadowSessionResult> {
+  /**
+   * @internal The close path shared by close(), ShadowSession.close() and reap().
+   * `notify` is false for a reap: its failures are reported in the ReapResult only.
+   */
+  async #close(sessionId: string, openId: string | undefined, writeOptions?: WriteOptions, notify = true): Promise<CloseShadowSessionResult> {
     const params: Record<string, string> = { session_id: sessionId };
     if (openId !== undefined) params.open_id = openId;
     const op = `close ${JSON.stringify(sessionId)}`;
@@ -213,7 +220,7 @@ export class ShadowSessions {
         mapped instanceof ShadowSessionError && mapped.code === 'CLOSE_FAILED'
           ? mapped
           : new ShadowSessionError('CLOSE_FAILED', `${op}: ${(e as Error)?.message ?? String(e)}`, { sessionId, cause: e });
-      const mine = this.#onClose.get(sessionId);
+      const mine = notify ? this.#onClose.get(sessionId) : undefined;
       if (mine !== undefined && (openId === undefined || mine.openId === openId)) {
         try {
           mine.onClose(error);

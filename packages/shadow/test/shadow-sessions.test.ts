@@ -295,8 +295,20 @@ describe('reap', () => {
       expect(e).toBeInstanceOf(ShadowSessionError);
       expect(e.message).toContain(e.sessionId);
     }
-    expect(onClose.sort()).toEqual(['pinned-x', 'pinned-y']);
+    // Seed 000: onClose is not called for a reap-initiated cleanup (the ReapResult carries those errors).
+    expect(onClose).toEqual([]);
     expect((await shadows.list()).map((s) => s.session_id)).toEqual(['pinned-x', 'pinned-y']);
+    // The session's own close still reports its failure to onClose, once.
+    expect(await failure(shadows.close('pinned-x'))).toMatchObject({ code: 'CLOSE_FAILED', sessionId: 'pinned-x' });
+    expect(onClose).toEqual(['pinned-x']);
+  });
+
+  it('a reap that closes a session never calls its onClose, and its later close() is a no-op', async () => {
+    const calls: ShadowSessionError[] = [];
+    const s = await shadows.open('r1', { shadowTable: 'files_shadow', seedFromTable: 'docs', onClose: (e) => calls.push(e) });
+    expect(await shadows.reap(0)).toEqual({ swept: ['r1'], errors: [] });
+    expect(await s.close()).toEqual({ closed: false, rows_deleted: 0 });
+    expect(calls).toEqual([]);
   });
 
   it('handles many sessions at once, opened and reaped concurrently', async () => {
