@@ -48,6 +48,8 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
     await caller.logs('append', 'ls-b', 'ls-b-1', 'touch');
     expect((await other.logs<string[]>('listSessions')).slice(0, 2)).toEqual(['ls-b', 'ls-a']);
     expect(await caller.logs('lookupSessionOf', 'ls-b-1')).toBe('ls-b');
+    // An unknown segment answers undefined (null over the test's IPC), not NOT_FOUND.
+    expect(await other.logs('lookupSessionOf', 'ls-unknown')).toBeNull();
     expect(await caller.logs('listSegments', 'nobody')).toEqual([]);
   });
 
@@ -64,7 +66,6 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
       ['readAll', 'other-session', 'nf-seg'],
       ['readEntryCount', 'nf', 'unknown'],
       ['readTraces', 'nf', 'unknown'],
-      ['lookupSessionOf', 'unknown'],
     ] as Array<[string, ...unknown[]]>) {
       expect(await failure(caller.logs(op, ...args)), op).toMatchObject({ name: 'SegmentLogError', code: 'NOT_FOUND' });
     }
@@ -92,6 +93,9 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
     });
     expect(await failure(caller.logs('truncate', 'ex', 'ex-seg', -1))).toMatchObject({ code: 'INVALID_LENGTH' });
     expect(await other.logs('readAll', 'ex', 'ex-seg')).toEqual(['a', 'b', 'c']);
+    // With replace, the owning session's segment is rewritten through the primary; the other process reads the new log.
+    expect(await caller.logs('createSegment', 'ex', 'ex-seg', ['z'], { replace: true })).toEqual({ session_id: 'ex', segment_id: 'ex-seg', entry_count: 1 });
+    expect(await other.logs('readAll', 'ex', 'ex-seg')).toEqual(['z']);
   });
 
   it('INVALID_NAME and INVALID_ENTRY are refused before sending', async () => {

@@ -6,7 +6,7 @@
  * Wiring: `registerSegmentWrites(registry)`, `SEGMENT_MIGRATIONS` into `openNode`, then
  * `new SegmentLogs(node.querier)`.
  */
-export { SegmentLogs, type AppendOptions, type SegmentTrace } from './segment-logs.js';
+export { SegmentLogs, type AppendOptions, type CreateSegmentOptions, type SegmentTrace } from './segment-logs.js';
 export {
   SegmentLogError,
   SEGMENT_ERROR_CODES,

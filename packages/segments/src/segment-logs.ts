@@ -18,6 +18,15 @@ export interface AppendOptions extends WriteOptions {
   expectedCount?: number;
 }
 
+/** Per-call options of {@link SegmentLogs.createSegment}. */
+export interface CreateSegmentOptions extends WriteOptions {
+  /**
+   * Rewrite the segment when the session has it already (its entries become exactly
+   * the given ones; traces stay). Default false: an existing id is ALREADY_EXISTS.
+   */
+  replace?: boolean;
+}
+
 /** One debug trace entry. */
 export interface SegmentTrace<T = unknown> {
   id: number;
@@ -83,14 +92,25 @@ export class SegmentLogs {
     this.#q = querier;
   }
 
-  /** Creates a segment with initial entries (possibly none). ALREADY_EXISTS when the id is taken. */
-  async createSegment(sessionId: string, segmentId: string, entries: readonly unknown[] = [], options?: WriteOptions): Promise<CreateSegmentResult> {
+  /**
+   * Creates a segment with initial entries (possibly none). ALREADY_EXISTS when the id
+   * is taken, unless `replace: true`: then a segment of the same session is rewritten
+   * to exactly `entries` in one write (its traces stay), as the reference's
+   * `create_segment` does and its default `truncate` relies on. A segment of another
+   * session is ALREADY_EXISTS even with `replace`.
+   */
+  async createSegment(sessionId: string, segmentId: string, entries: readonly unknown[] = [], options: CreateSegmentOptions = {}): Promise<CreateSegmentResult> {
     const ids = this.#check('createSegment', sessionId, segmentId);
     const o = op('createSegment', ids);
     if (!Array.isArray(entries)) throw argumentError('entries', 'an array', entries);
     if (entries.length > MAX_ENTRIES_PER_WRITE) throw argumentError('entries', `at most ${MAX_ENTRIES_PER_WRITE} entries`, entries);
+    if (options === null || typeof options !== 'object') throw argumentError('options', '{ replace?, ...writeOptions }', options);
+    const { replace, ...writeOptions } = options;
+    if (replace !== undefined && typeof replace !== 'boolean') throw argumentError('replace', 'a boolean', replace);
     const texts = entries.map((e, i) => encode(e, ids, o, i));
-    return this.#write<CreateSegmentResult>(SEGMENT_WRITE_NAMES.create, { session_id: sessionId, segment_id: segmentId, entries: texts }, ids, o, options);
+    const params: Record<string, unknown> = { session_id: sessionId, segment_id: segmentId, entries: texts };
+    if (replace === true) params.replace = true;
+    return this.#write<CreateSegmentResult>(SEGMENT_WRITE_NAMES.create, params, ids, o, writeOptions);
   }
 
   /** Appends one entry; resolves with its position. NOT_FOUND for an unknown segment; COUNT_MISMATCH with a stale `expectedCount`. */
@@ -187,13 +207,15 @@ export class SegmentLogs {
     return rows.map((r) => r.segment_id);
   }
 
-  /** The session a segment belongs to; NOT_FOUND when no session has it. */
-  async lookupSessionOf(segmentId: string): Promise<string> {
+  /**
+   * The session a segment belongs to, or `undefined` when no session has it (the
+   * reference's `None`: an unknown segment is an answer here, not an error).
+   */
+  async lookupSessionOf(segmentId: string): Promise<string | undefined> {
     const o = `lookupSessionOf ${JSON.stringify(segmentId)}`;
     checkName(segmentId, 'segment id', { sessionId: '', segmentId }, o);
     const [row] = await this.#q.query<{ session_id: string }>('SELECT session_id FROM _segments WHERE segment_id = ?', [segmentId]);
-    if (row === undefined) throw new SegmentLogError('NOT_FOUND', `${o}: no session has segment ${JSON.stringify(segmentId)}`, { segmentId });
-    return row.session_id;
+    return row?.session_id;
   }
 
   /** The debug traces of a segment, oldest first (NOT_FOUND for an unknown segment). */

@@ -76,13 +76,22 @@ function touch(ctx: WriteContext, segmentId: string, count: number): void {
 export const CreateSegment = defineWrite({
   name: SEGMENT_WRITE_NAMES.create,
   description:
-    'Creates a segment of a session with initial entries (JSON texts, positions 0…n−1). Segment ids are unique across sessions: CONFLICT when it exists. Returns {session_id, segment_id, entry_count}.',
-  schema: z.strictObject({ ...ids, entries: z.array(jsonText).max(MAX_ENTRIES_PER_WRITE) }),
+    'Creates a segment of a session with initial entries (JSON texts, positions 0…n−1). Segment ids are unique across sessions: CONFLICT when it exists, unless replace is true and the segment is of the same session: then its entries are rewritten to exactly these (traces stay). Returns {session_id, segment_id, entry_count}.',
+  schema: z.strictObject({ ...ids, entries: z.array(jsonText).max(MAX_ENTRIES_PER_WRITE), replace: z.boolean().optional() }),
   handler(ctx, p): CreateSegmentResult {
     const method = SEGMENT_WRITE_NAMES.create;
     const existing = ctx.db.prepare('SELECT session_id FROM _segments WHERE segment_id = ?').get(p.segment_id) as { session_id: string } | undefined;
+    if (existing !== undefined && (p.replace !== true || existing.session_id !== p.session_id)) {
+      const why = p.replace === true ? ' and belongs to another session, so replace cannot rewrite it' : '';
+      fail(method, 'ALREADY_EXISTS', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} exists already (in session ${JSON.stringify(existing.session_id)})${why}`, 'params.segment_id');
+    }
+    const insert = ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)');
     if (existing !== undefined) {
-      fail(method, 'ALREADY_EXISTS', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} exists already (in session ${JSON.stringify(existing.session_id)})`, 'params.segment_id');
+      // Rewrite in place: the same write deletes the old entries and stores the new ones, so no reader sees a mix.
+      ctx.db.prepare('DELETE FROM _segment_entries WHERE segment_id = ?').run(p.segment_id);
+      for (const [i, e] of p.entries.entries()) insert.run(p.segment_id, i, e, ctx.now);
+      touch(ctx, p.segment_id, p.entries.length);
+      return { session_id: p.session_id, segment_id: p.segment_id, entry_count: p.entries.length };
     }
     ctx.db
       .prepare(
@@ -90,7 +99,6 @@ export const CreateSegment = defineWrite({
          VALUES (?, ?, ?, (SELECT COALESCE(MAX(touched), 0) + 1 FROM _segments), ?, ?)`,
       )
       .run(p.segment_id, p.session_id, p.entries.length, ctx.now, ctx.now);
-    const insert = ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)');
     for (const [i, e] of p.entries.entries()) insert.run(p.segment_id, i, e, ctx.now);
     ctx.change('segments', p.segment_id, 'created');
     return { session_id: p.session_id, segment_id: p.segment_id, entry_count: p.entries.length };

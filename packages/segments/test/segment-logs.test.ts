@@ -146,7 +146,46 @@ describe('listing', () => {
     expect(await logs.listSegments('s1')).toEqual(['a2', 'a1']);
     expect(await logs.listSegments('nobody')).toEqual([]);
     expect(await logs.lookupSessionOf('b1')).toBe('s2');
-    expect(await failure(logs.lookupSessionOf('zz'))).toMatchObject({ code: 'NOT_FOUND', segmentId: 'zz' });
+    // Seed 003: an unknown segment is the reference's None, an answer rather than an error.
+    expect(await logs.lookupSessionOf('zz')).toBeUndefined();
+  });
+});
+
+describe('createSegment with replace (seed 003: create_segment rewrites, the default truncate relies on it)', () => {
+  it('rewrites an existing segment of the same session to exactly the new entries, in one write; traces stay', async () => {
+    await logs.createSegment('s1', 'seg', ['a', 'b', 'c']);
+    await logs.appendTrace('s1', 'seg', { t: 1 });
+    expect(await logs.createSegment('s1', 'seg', ['x', { y: 2 }], { replace: true })).toEqual({ session_id: 's1', segment_id: 'seg', entry_count: 2 });
+    expect(await logs.readAll('s1', 'seg')).toEqual(['x', { y: 2 }]);
+    expect(await logs.readEntryCount('s1', 'seg')).toBe(2);
+    expect((await logs.readTraces('s1', 'seg')).map((t) => t.entry)).toEqual([{ t: 1 }]);
+    // Appends go on from the new end.
+    expect(await logs.append('s1', 'seg', 'z')).toEqual({ position: 2, entry_count: 3 });
+    // Rewriting to nothing leaves an empty segment that still exists.
+    await logs.createSegment('s1', 'seg', [], { replace: true });
+    expect(await logs.readAll('s1', 'seg')).toEqual([]);
+    expect(await logs.exists('s1', 'seg')).toBe(true);
+  });
+
+  it('the reference truncate (read_all, keep a prefix, create_segment) gives what truncate gives', async () => {
+    await logs.createSegment('s1', 'by-truncate', ['a', 'b', 'c', 'd']);
+    await logs.createSegment('s1', 'by-rewrite', ['a', 'b', 'c', 'd']);
+    await logs.truncate('s1', 'by-truncate', 2);
+    const kept = (await logs.readAll('s1', 'by-rewrite')).slice(0, 2);
+    await logs.createSegment('s1', 'by-rewrite', kept, { replace: true });
+    expect(await logs.readAll('s1', 'by-rewrite')).toEqual(await logs.readAll('s1', 'by-truncate'));
+    expect(await logs.readEntryCount('s1', 'by-rewrite')).toBe(2);
+  });
+
+  it('creates the segment when absent, and never rewrites a segment of another session', async () => {
+    expect(await logs.createSegment('s1', 'fresh', ['a'], { replace: true })).toEqual({ session_id: 's1', segment_id: 'fresh', entry_count: 1 });
+    const e = await failure(logs.createSegment('s2', 'fresh', ['b'], { replace: true }));
+    expect(e).toMatchObject({ code: 'ALREADY_EXISTS', sessionId: 's2', segmentId: 'fresh' });
+    expect(e.message).toContain('another session');
+    expect(await logs.readAll('s1', 'fresh')).toEqual(['a']);
+    // Without the option an existing id is still ALREADY_EXISTS.
+    expect(await failure(logs.createSegment('s1', 'fresh', ['c']))).toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(logs.createSegment('s1', 'fresh', [], { replace: 'yes' as unknown as boolean })).rejects.toThrow(/Expected 'replace' to be a boolean/);
   });
 });
 
