@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { keygenCommand } from './keygen.js';
+import { migrateCommand } from './migrate.js';
+import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
+
+/**
+ * Every sub-command of `scribe`, in the order its help lists them. To add one: write
+ * `commands/<name>.ts` exporting a function that builds it with `scribeCommand` and
+ * `setAction`, and add that function here.
+ */
+export const COMMANDS: ReadonlyArray<() => Command> = [startCommand, statusCommand, migrateCommand, keygenCommand];

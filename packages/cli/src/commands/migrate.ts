@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { ensurePrivateDir, resolveRuntimePaths } from '@scribe/node';
+import { PrimaryLock, Store } from '@scribe/store';
+import { scribeCommand, setAction } from '../scribe-command.js';
+import { dbOption, stringOption } from '../shared-options.js';
+
+/** `scribe migrate`: apply pending migrations under the primary lock. */
+export function migrateCommand(): Command {
+  const cmd = scribeCommand('migrate', 'apply pending migrations (takes the primary lock; refuses while a primary runs)').addOption(dbOption());
+  return setAction(cmd, (c) => migrate(stringOption(c, 'db')!));
+}
+
+function migrate(db: string): number {
+  const paths = resolveRuntimePaths(db);
+  ensurePrivateDir(paths.runtimeDir);
+  mkdirSync(dirname(paths.dbPath), { recursive: true });
+  const lock = new PrimaryLock({ path: paths.lockPath });
+  if (lock.tryAcquire() === undefined) {
+    process.stderr.write(`a primary is running on ${paths.dbPath}; it applies migrations itself when it starts\n`);
+    return 1;
+  }
+  try {
+    const store = Store.open({ path: paths.dbPath, autoMigrate: false });
+    try {
+      const before = store.schemaVersion();
+      const { applied } = store.migrate();
+      process.stdout.write(
+        applied.length === 0
+          ? `${paths.dbPath}: schema version ${before}, nothing to apply\n`
+          : `${paths.dbPath}: applied ${applied.join(', ')}; schema version ${store.schemaVersion()}\n`,
+      );
+    } finally {
+      store.close();
+    }
+  } finally {
+    lock.release();
+  }
+  return 0;
+}

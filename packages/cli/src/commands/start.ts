@@ -1,0 +1,98 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { pino } from 'pino';
+import { isLoopback, openNode } from '@scribe/node';
+import { createDefaultRegistry } from '@scribe/store';
+import { readCurveKeys } from '../curve-keys-file.js';
+import { scribeCommand, setAction } from '../scribe-command.js';
+import { curveKeysOption, dbOption } from '../shared-options.js';
+import { resolveStartOptions, type StartOptions } from '../start-options.js';
+
+/** How long a graceful shutdown may take before the process exits 1. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** `scribe start`: run a node on the database until SIGINT or SIGTERM. */
+export function startCommand(): Command {
+  const cmd = scribeCommand('start', 'run a node on the database (primary if none is running, else secondary)')
+    .addOption(dbOption())
+    .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace or silent').env('SCRIBE_LOG_LEVEL').default('info'))
+    .addOption(new Option('--synchronous <level>', 'SQLite durability of the primary: OFF, NORMAL, FULL or EXTRA (default: FULL)').env('SCRIBE_SYNCHRONOUS'))
+    .addOption(new Option('--http <host:port>', 'serve /healthz and /metrics (host defaults to 127.0.0.1; loopback only)').env('SCRIBE_HTTP'))
+    .addOption(new Option('--http-allow-remote', 'allow --http on a non-loopback address'))
+    .addOption(new Option('--no-auto-migrate', 'do not apply pending migrations when becoming primary (env: SCRIBE_AUTO_MIGRATE=0)'))
+    .addOption(new Option('--no-raw-sql', 'answer DISABLED to the raw SQL writes Exec/ExecBatch (env: SCRIBE_RAW_SQL=0)'))
+    .addOption(new Option('--router <endpoint>', 'bind requests here when primary, e.g. tcp://127.0.0.1:7100 (goes with --pub)').env('SCRIBE_ROUTER'))
+    .addOption(new Option('--pub <endpoint>', 'bind events here when primary, e.g. tcp://127.0.0.1:7101 (goes with --router)').env('SCRIBE_PUB'))
+    .addOption(curveKeysOption());
+  return setAction(cmd, (c) => start(resolveStartOptions(c)));
+}
+
+/** Checks that the database's directory can be created and written, before anything starts. */
+function checkDbPath(db: string): void {
+  const dir = dirname(resolve(db));
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new Error(
+      `cannot use --db ${db}: its directory ${dir} cannot be created or written (${(e as NodeJS.ErrnoException).code ?? 'error'}); choose another path with --db or SCRIBE_DB`,
+      { cause: e },
+    );
+  }
+}
+
+async function start(args: StartOptions): Promise<number> {
+  const logger = pino({ level: args.logLevel });
+  checkDbPath(args.db);
+  const curve = readCurveKeys(args.curveKeysFile);
+  if (args.endpoints?.router.startsWith('tcp://') === true && curve === undefined) {
+    logger.warn({ router: args.endpoints.router }, 'insecure: tcp without CURVE keys: any process on this machine can connect and write (use --curve-keys, or the default owner-only ipc sockets)');
+  }
+  if (args.endpoints?.router.startsWith('tcp://') === true && args.rawSql && curve === undefined) {
+    logger.warn({ router: args.endpoints.router }, 'insecure: raw SQL writes are enabled on a tcp endpoint; any local process that can connect can run SQL (use --no-raw-sql)');
+  }
+  if (args.http !== undefined && args.httpAllowRemote && !isLoopback(args.http.host)) {
+    logger.warn({ http: `${args.http.host}:${args.http.port}` }, 'insecure: health and metrics are served beyond this machine without authentication');
+  }
+  const node = await openNode({
+    dbPath: args.db,
+    logger,
+    autoMigrate: args.autoMigrate,
+    registry: createDefaultRegistry({ rawSql: args.rawSql }),
+    ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
+    ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
+    ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
+    ...(curve === undefined ? {} : { curve }),
+  });
+  logger.info(
+    {
+      db: node.paths.dbPath,
+      role: node.role,
+      epoch: node.epoch,
+      endpoints: node.primaryEndpoints,
+      synchronous: args.synchronous ?? 'FULL',
+      autoMigrate: args.autoMigrate,
+      rawSql: args.rawSql,
+      http: node.httpAddress ?? null,
+      curve: curve !== undefined,
+    },
+    'scribe started',
+  );
+  node.on((event) => logger.info({ event }, event.type));
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      resolveStop();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  const forced = setTimeout(() => {
+    logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+  await node.close();
+  return 0;
+}

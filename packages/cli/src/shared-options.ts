@@ -1,0 +1,40 @@
+import { Option, type Command } from 'commander';
+
+/** The default database when `--db` is not given: `./.scribe/scribe.db`. */
+export const DEFAULT_DB_PATH = '.scribe/scribe.db';
+
+/** `--db <path>` (env `SCRIBE_DB`): the database file a command works on. */
+export function dbOption(): Option {
+  return new Option('--db <path>', 'database file').env('SCRIBE_DB').default(DEFAULT_DB_PATH);
+}
+
+/** `--curve-keys <file>` (env `SCRIBE_CURVE_KEYS`): the cluster's CURVE key pair. */
+export function curveKeysOption(): Option {
+  return new Option('--curve-keys <file>', "the cluster's CURVE keys (the JSON file scribe keygen writes); required for tcp beyond loopback").env(
+    'SCRIBE_CURVE_KEYS',
+  );
+}
+
+/**
+ * How a message names where an option's value came from: `--synchronous`, or
+ * `--synchronous (from SCRIBE_SYNCHRONOUS)` when the environment gave it.
+ */
+export function optionSource(cmd: Command, flag: string): string {
+  const option = cmd.options.find((o) => o.long === flag);
+  const key = option?.attributeName() ?? flag.replace(/^--/, '');
+  return cmd.getOptionValueSource(key) === 'env' && option?.envVar !== undefined ? `${flag} (from ${option.envVar})` : flag;
+}
+
+/** The string value of an option, or undefined when neither a flag, the environment nor a default gave one. */
+export function stringOption(cmd: Command, key: string): string | undefined {
+  const value: unknown = cmd.getOptionValue(key);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * A boolean setting that a `--no-X` flag turns off, and that an environment variable
+ * turns off with `0`, `false`, `no` or `off` (any other value leaves it on).
+ */
+export function onUnlessTurnedOff(cmd: Command, key: string, envValue: string | undefined): boolean {
+  return cmd.getOptionValue(key) !== false && !['0', 'false', 'no', 'off'].includes((envValue ?? '').toLowerCase());
+}

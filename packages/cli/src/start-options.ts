@@ -1,0 +1,77 @@
+import { SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
+import type { Command } from 'commander';
+import { onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
+import { UsageError } from './usage-error.js';
+
+/** pino's levels, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** What `scribe start` runs with, checked. */
+export interface StartOptions {
+  readonly db: string;
+  readonly logLevel: string;
+  readonly synchronous: SynchronousLevel | undefined;
+  /** `--http HOST:PORT`: serve /healthz and /metrics. */
+  readonly http: { host: string; port: number } | undefined;
+  readonly httpAllowRemote: boolean;
+  readonly autoMigrate: boolean;
+  readonly rawSql: boolean;
+  /** `--router` / `--pub`: endpoints to bind when primary (tcp is opt-in). */
+  readonly endpoints: { router: string; pub: string } | undefined;
+  /** `--curve-keys FILE`: the cluster's CURVE key pair (JSON from `scribe keygen`). */
+  readonly curveKeysFile: string | undefined;
+}
+
+/** Checks `scribe start`'s parsed options (flags, environment, defaults); throws {@link UsageError}. */
+export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = process.env): StartOptions {
+  const sync = stringOption(cmd, 'synchronous')?.toUpperCase();
+  if (sync !== undefined && !(SYNCHRONOUS_LEVELS as readonly string[]).includes(sync)) {
+    throw new UsageError(`${optionSource(cmd, '--synchronous')} must be one of ${SYNCHRONOUS_LEVELS.join(', ')}, got ${JSON.stringify(sync)}`);
+  }
+  const logLevel = stringOption(cmd, 'logLevel') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`${optionSource(cmd, '--log-level')} must be a pino level (fatal … trace, or silent), got ${JSON.stringify(logLevel)}`);
+  }
+  const httpSpec = stringOption(cmd, 'http');
+  let http: StartOptions['http'];
+  if (httpSpec !== undefined) {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(httpSpec);
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || port > 65535) {
+      throw new UsageError(`${optionSource(cmd, '--http')} must be HOST:PORT or PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(httpSpec)}`);
+    }
+    http = { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  const router = stringOption(cmd, 'router');
+  const pub = stringOption(cmd, 'pub');
+  if ((router === undefined) !== (pub === undefined)) {
+    throw new UsageError('--router and --pub go together: give both endpoints or neither');
+  }
+  const curveKeysFile = stringOption(cmd, 'curveKeys');
+  let endpoints: StartOptions['endpoints'];
+  if (router !== undefined && pub !== undefined) {
+    for (const [flag, ep] of [['--router', router], ['--pub', pub]] as const) {
+      const tcp = /^tcp:\/\/([^:]+):(\d+|\*)$/.exec(ep);
+      if (!/^ipc:\/\/.+/.test(ep) && tcp === null) {
+        throw new UsageError(`${optionSource(cmd, flag)} must be ipc://PATH or tcp://HOST:PORT, got ${JSON.stringify(ep)}`);
+      }
+      if (tcp !== null && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(tcp[1]!) && curveKeysFile === undefined) {
+        throw new UsageError(
+          `${optionSource(cmd, flag)} ${ep} would accept connections from other machines; tcp beyond loopback needs CURVE keys (scribe keygen --out keys.json, then --curve-keys keys.json on every member)`,
+        );
+      }
+    }
+    endpoints = { router, pub };
+  }
+  return {
+    db: stringOption(cmd, 'db')!,
+    logLevel,
+    synchronous: sync as SynchronousLevel | undefined,
+    http,
+    httpAllowRemote: cmd.getOptionValue('httpAllowRemote') === true,
+    autoMigrate: onUnlessTurnedOff(cmd, 'autoMigrate', env.SCRIBE_AUTO_MIGRATE),
+    rawSql: onUnlessTurnedOff(cmd, 'rawSql', env.SCRIBE_RAW_SQL),
+    endpoints,
+    curveKeysFile,
+  };
+}
