@@ -13,7 +13,9 @@
 //
 // Flags: --count N (writes per process; default 12,000 at FULL, 30,000 at NORMAL)
 //        --procs 1,2,4,8  --inflight 16  --sync FULL,NORMAL  --idle N (idle writes)
-//        --quick (small counts, a smoke run)  --out DIR (default bench-results/)
+//        --quick (small counts, a smoke run)  --out DIR (default bench-results/ for a
+//          full run, a new temp directory for --quick, so a smoke run never replaces
+//          the committed results; the path is printed)
 //        --timeout S (per scenario, default 180)
 //        --profile-primary (run the primaries under --cpu-prof; writes profiled.* and
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
@@ -38,7 +40,7 @@ const { values } = parseArgs({
     sync: { type: 'string', default: 'FULL,NORMAL' },
     idle: { type: 'string' },
     quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: fileURLToPath(new URL('../bench-results', import.meta.url)) },
+    out: { type: 'string' },
     timeout: { type: 'string', default: '180' },
     'profile-primary': { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
@@ -293,7 +295,10 @@ const seconds = Math.round((Date.now() - started) / 1000);
 const table = markdown(rows, idle, m, { seconds });
 process.stdout.write(`${table}\n`);
 
-const out = resolve(values.out);
+// Only a full run may replace the committed bench-results/latest.*; a smoke run goes to a temp dir.
+const out = resolve(
+  values.out ?? (values.quick ? mkdtempSync(join(tmpdir(), 'scribe-bench-quick-')) : fileURLToPath(new URL('../bench-results', import.meta.url))),
+);
 const name = profile ? 'profiled' : 'latest';
 mkdirSync(out, { recursive: true });
 const json = {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +9,19 @@ const BENCH = fileURLToPath(new URL('../scripts/bench.js', import.meta.url));
 
 // Keeps `npm run bench` working; it checks the output's shape, never the speed.
 describe('the benchmark (npm run bench)', () => {
-  it('runs both sides in one run and writes the table, JSON and chart', () => {
-    const out = mkdtempSync(join(tmpdir(), 'scribe-bench-out-'));
+  it('runs both sides in one run and writes the table, JSON and chart; a --quick run writes them to a temp dir, not over the committed results', () => {
+    const committed = fileURLToPath(new URL('../bench-results/latest.json', import.meta.url));
+    const before = existsSync(committed) ? readFileSync(committed, 'utf8') : undefined;
+    let out = '';
     try {
-      const r = spawnSync(process.execPath, [BENCH, '--quick', '--procs', '1,2', '--sync', 'NORMAL', '--count', '200', '--idle', '50', '--out', out], {
+      const r = spawnSync(process.execPath, [BENCH, '--quick', '--procs', '1,2', '--sync', 'NORMAL', '--count', '200', '--idle', '50'], {
         encoding: 'utf8',
         timeout: 120_000,
       });
       expect(r.status).toBe(0);
+      out = /^wrote (.*)\/latest\.json, latest\.md and latest\.svg$/m.exec(r.stderr)?.[1] ?? '';
+      expect(out.startsWith(join(tmpdir(), 'scribe-bench-quick-'))).toBe(true);
+      expect(existsSync(committed) ? readFileSync(committed, 'utf8') : undefined).toBe(before);
       expect(r.stdout).toMatch(/^\| sync \| P \| scribe writes\/s/m);
       expect(r.stdout).toMatch(/^\| NORMAL \| 2 \| [\d,]+ \|/m);
       expect(r.stdout).toMatch(/Single forwarded write on an idle cluster/);
@@ -34,7 +39,7 @@ describe('the benchmark (npm run bench)', () => {
       }
       expect(existsSync(join(out, 'latest.svg'))).toBe(true);
     } finally {
-      rmSync(out, { recursive: true, force: true });
+      if (out !== '') rmSync(out, { recursive: true, force: true });
     }
   });
 });

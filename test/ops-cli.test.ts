@@ -1,5 +1,5 @@
 import { spawn as spawnProcess, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,39 @@ async function startCli(args: string[]): Promise<{ child: ChildProcess; output: 
   if (child.exitCode !== null) throw new Error(`scribe start exited: ${out}`);
   return { child, output: () => out, exited };
 }
+
+describe('scribe keygen', () => {
+  it('writes the key pair owner-only with --out, refuses to overwrite without --force, and warns when printing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scribe-keygen-'));
+    try {
+      const file = join(dir, 'keys.json');
+      const r = spawnSync(process.execPath, [CLI, 'keygen', '--out', file], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const keys = JSON.parse(readFileSync(file, 'utf8')) as { publicKey: string; secretKey: string };
+      expect(keys.secretKey).toHaveLength(40);
+      expect(r.stdout).toBe(`wrote ${file} (mode 0600); public key ${keys.publicKey}\n`);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(r.stdout).not.toContain(keys.secretKey);
+
+      const again = spawnSync(process.execPath, [CLI, 'keygen', '--out', file], { encoding: 'utf8' });
+      expect(again.status).toBe(1);
+      expect(again.stderr).toMatch(/exists; give --force to replace it/);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(keys);
+
+      const forced = spawnSync(process.execPath, [CLI, 'keygen', '--out', file, '--force'], { encoding: 'utf8' });
+      expect(forced.status).toBe(0);
+      expect(JSON.parse(readFileSync(file, 'utf8')).secretKey).not.toBe(keys.secretKey);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      const printed = spawnSync(process.execPath, [CLI, 'keygen'], { encoding: 'utf8' });
+      expect(printed.status).toBe(0);
+      expect(JSON.parse(printed.stdout)).toMatchObject({ publicKey: expect.any(String), secretKey: expect.any(String) });
+      expect(printed.stderr).toMatch(/printing the secret key.*prefer --out FILE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('scribe start', () => {
   it('fails fast with a message that says what to change when the database path cannot be used', () => {
@@ -73,10 +106,9 @@ describe('scribe start', () => {
 
   it('over tcp with CURVE keys, admits members holding the cluster keys and refuses a client with other keys', async () => {
     const keysFile = join(cluster.dbPath, '..', 'keys.json');
-    const keygen = spawnSync(process.execPath, [CLI, 'keygen'], { encoding: 'utf8' });
+    const keygen = spawnSync(process.execPath, [CLI, 'keygen', '--out', keysFile], { encoding: 'utf8' });
     expect(keygen.status).toBe(0);
-    writeFileSync(keysFile, keygen.stdout);
-    const keys = JSON.parse(keygen.stdout) as { publicKey: string; secretKey: string };
+    const keys = JSON.parse(readFileSync(keysFile, 'utf8')) as { publicKey: string; secretKey: string };
     const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*', '--curve-keys', keysFile]);
     expect(cli.output()).not.toMatch(/insecure/);
     const member = await spawn({ instanceId: 'member', promote: false, curve: keys });
@@ -90,7 +122,14 @@ describe('scribe start', () => {
     expect(JSON.parse(withKeys.stdout)).toMatchObject({ ok: true, primary: { role: 'primary' } });
     const without = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--timeout', '500'], { encoding: 'utf8' });
     expect(without.status).toBe(1);
-    expect(without.stdout).toMatch(/did not answer/);
+    expect(without.stdout).toMatch(/^CURVE is on: the primary \(pid \d+\) at tcp:\/\/127\.0\.0\.1:\d+ admits only clients holding the cluster's keys; give --curve-keys FILE/m);
+    const otherFile = join(cluster.dbPath, '..', 'other.json');
+    writeFileSync(otherFile, JSON.stringify(otherKeys));
+    const wrong = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--curve-keys', otherFile], { encoding: 'utf8' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toMatch(/CURVE is on, and the --curve-keys given are not this cluster's/);
+    const table = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--curve-keys', keysFile], { encoding: 'utf8' });
+    expect(table.stdout).toMatch(/^curve\s+on$/m);
   });
 
   it('warns at start when run insecurely (tcp without CURVE keys)', async () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
@@ -31,6 +33,9 @@ describe('scribe status and migrate', () => {
     expect(table.stdout).toMatch(new RegExp(`^primary\\s+${p.ready.pid}\\s+p\\s+\\d+ s\\s+0\\s+-$`, 'm'));
     expect(table.stdout).toMatch(/^secondary\s+\d+\s+a\s+\d+ s\s+0\s+\d+\.\d s ago$/m);
     expect(table.stdout).toMatch(/^secondary\s+\d+\s+b\s+/m);
+    // one word for writes refused before the queue, as in the JSON (writes.rejected)
+    expect(table.stdout).toMatch(/^writes\s+\d+ accepted, \d+ completed, \d+ failed, \d+ rejected$/m);
+    expect(json.primary.writes).toHaveProperty('rejected');
   });
 
   it('says plainly when no cluster runs on a path', () => {
@@ -39,8 +44,20 @@ describe('scribe status and migrate', () => {
     expect(r.stdout).toMatch(/^no scribe cluster runs on .*status\.db \(no primary has published itself\)$/m);
   });
 
+  it('refuses to migrate a database that does not exist, creating nothing, unless --create is given', () => {
+    const dir = join(dirname(cluster.dbPath), 'no', 'such', 'dir');
+    const r = scribe('migrate', '--db', join(dir, 'x.db'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^scribe migrate: no database at .*\/no\/such\/dir\/x\.db; check --db, or give --create to create it$/m);
+    expect(existsSync(join(dirname(cluster.dbPath), 'no'))).toBe(false);
+    const created = scribe('migrate', '--db', join(dir, 'x.db'), '--create');
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/applied 1, 2; schema version 2/);
+    expect(existsSync(join(dir, 'x.db'))).toBe(true);
+  });
+
   it('migrates on demand, applies nothing the second time, and refuses while a primary runs', async () => {
-    const first = scribe('migrate', '--db', cluster.dbPath);
+    const first = scribe('migrate', '--db', cluster.dbPath, '--create');
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/applied 1, 2; schema version 2/);
     const again = scribe('migrate', '--db', cluster.dbPath);

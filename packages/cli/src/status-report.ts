@@ -18,6 +18,22 @@ export async function getStatus(
   if (discovery === undefined) {
     return { ok: false, db: paths.dbPath, reason: `no scribe cluster runs on ${paths.dbPath} (no primary has published itself)` };
   }
+  if (discovery.curve_public_key !== undefined && curve === undefined) {
+    return {
+      ok: false,
+      db: paths.dbPath,
+      discovery,
+      reason: `CURVE is on: the primary (pid ${discovery.pid}) at ${discovery.router} admits only clients holding the cluster's keys; give --curve-keys FILE (or SCRIBE_CURVE_KEYS)`,
+    };
+  }
+  if (discovery.curve_public_key !== undefined && curve !== undefined && curve.publicKey !== discovery.curve_public_key) {
+    return {
+      ok: false,
+      db: paths.dbPath,
+      discovery,
+      reason: `CURVE is on, and the --curve-keys given are not this cluster's (its public key is ${discovery.curve_public_key})`,
+    };
+  }
   const client = new RpcClient({
     endpoint: discovery.router,
     defaultTimeoutMs: timeoutMs,
@@ -53,10 +69,11 @@ export function formatStatus(report: StatusReport): string {
     ['epoch', String(p.epoch)],
     ['router', report.discovery.router],
     ['pub', report.discovery.pub],
+    ['curve', report.discovery.curve_public_key === undefined ? 'off' : 'on'],
     ['schema version', String(p.schema_version)],
     ['queue depth', String(p.queue_depth)],
     ['uptime', `${p.uptime_s} s`],
-    ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed, ${p.writes.rejected} refused`],
+    ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed, ${p.writes.rejected} rejected`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const head = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');

@@ -13,6 +13,11 @@ export interface DiscoveryRecord {
   schema_version: number;
   /** RFC 3339. */
   started_at: string;
+  /**
+   * The primary's CURVE public key when its endpoints require CURVE (absent when they
+   * do not). Public by nature; it lets `scribe status` say that keys are needed.
+   */
+  curve_public_key?: string;
 }
 
 /** Writes the record atomically (temporary file, then rename) with owner-only permissions. */
@@ -39,7 +44,8 @@ export function readDiscovery(path: string): DiscoveryRecord | undefined {
       typeof v.router === 'string' &&
       typeof v.pub === 'string' &&
       typeof v.schema_version === 'number' &&
-      typeof v.started_at === 'string'
+      typeof v.started_at === 'string' &&
+      (v.curve_public_key === undefined || typeof v.curve_public_key === 'string')
     ) {
       return v as DiscoveryRecord;
     }

@@ -428,6 +428,7 @@ export class ScribeNode {
         pub: endpoints.pub,
         schema_version: store.schemaVersion(),
         started_at: new Date().toISOString(),
+        ...(this.#options.curve === undefined ? {} : { curve_public_key: this.#options.curve.publicKey }),
       });
     } catch (e) {
       this.#primary = undefined;

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ensurePrivateDir, resolveRuntimePaths } from '@scribe/node';
 import { PrimaryLock, Store } from '@scribe/store';
 import { scribeCommand, setAction } from '../scribe-command.js';
@@ -8,14 +8,21 @@ import { dbOption, stringOption } from '../shared-options.js';
 
 /** `scribe migrate`: apply pending migrations under the primary lock. */
 export function migrateCommand(): Command {
-  const cmd = scribeCommand('migrate', 'apply pending migrations (takes the primary lock; refuses while a primary runs)').addOption(dbOption());
-  return setAction(cmd, (c) => migrate(stringOption(c, 'db')!));
+  const cmd = scribeCommand('migrate', 'apply pending migrations (takes the primary lock; refuses while a primary runs)')
+    .addOption(dbOption())
+    .addOption(new Option('--create', 'create the database (and its directory) when it does not exist'));
+  return setAction(cmd, (c) => migrate(stringOption(c, 'db')!, c.getOptionValue('create') === true));
 }
 
-function migrate(db: string): number {
+function migrate(db: string, create: boolean): number {
   const paths = resolveRuntimePaths(db);
-  ensurePrivateDir(paths.runtimeDir);
+  // A mistyped path must not leave a new directory and an empty database behind.
+  if (!create && !existsSync(paths.dbPath)) {
+    process.stderr.write(`scribe migrate: no database at ${paths.dbPath}; check --db, or give --create to create it\n`);
+    return 1;
+  }
   mkdirSync(dirname(paths.dbPath), { recursive: true });
+  ensurePrivateDir(paths.runtimeDir);
   const lock = new PrimaryLock({ path: paths.lockPath });
   if (lock.tryAcquire() === undefined) {
     process.stderr.write(`a primary is running on ${paths.dbPath}; it applies migrations itself when it starts\n`);
