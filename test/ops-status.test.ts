@@ -59,7 +59,7 @@ describe('scribe status and migrate', () => {
   it('migrates on demand, applies nothing the second time, and refuses while a primary runs', async () => {
     const first = scribe('migrate', '--db', cluster.dbPath, '--create');
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/applied 1, 2; schema version 2/);
+    expect(first.stdout).toMatch(/applied scribe@1, scribe@2; schema version 2/);
     const again = scribe('migrate', '--db', cluster.dbPath);
     expect(again.stdout).toMatch(/schema version 2, nothing to apply/);
     await spawn({ instanceId: 'p' });

@@ -2,7 +2,19 @@
  * @packageDocumentation
  * Shared datastores: server-authoritative keyed collections, temp (TTL) or
  * permanent, with subscribers, over any scribe node.
+ *
+ * Wiring: add {@link plugin} (or `datastoresPlugin({ purgeIntervalMs })`) to
+ * `openNode({ plugins })` or `scribe start --plugin @scribe/datastores`, then
+ * `new Datastores({ querier: node.querier, changes: node.changes.bind(node) })`.
  */
+export {
+  plugin,
+  plugin as default,
+  datastoresPlugin,
+  DATASTORES_PLUGIN_NAME,
+  DEFAULT_PURGE_INTERVAL_MS,
+  type DatastoresPluginOptions,
+} from './datastores-plugin.js';
 export { Datastores, Datastore, type DatastoresOptions, type OpenDatastoreOptions, type DatastoreRecord, type DatastoreEvent } from './datastores.js';
 export {
   DATASTORE_WRITES,

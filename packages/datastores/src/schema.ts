@@ -1,9 +1,12 @@
 import type { Migration } from '@scribe/store';
 
-/** The datastores tables (application migration versions 1300–1399). */
+/**
+ * The datastores tables, in the plugin's own migration namespace (`@scribe/datastores`,
+ * versions from 1; files made before namespaces recorded version 1 as 1300).
+ */
 export const DATASTORE_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
-    version: 1300,
+    version: 1,
     name: 'datastores',
     up: `
 CREATE TABLE _datastores (

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
-import { createDefaultRegistry } from '@scribe/store';
 import { openNode, type ScribeNode } from '@scribe/node';
-import { DATASTORE_MIGRATIONS, Datastores, registerDatastoreWrites } from '@scribe/datastores';
+import { Datastores, plugin } from '@scribe/datastores';
 
 let dir: string;
 let node: ScribeNode;
@@ -16,8 +15,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scribe-ds-'));
   node = await openNode({
     dbPath: join(dir, 'ds.db'),
-    registry: registerDatastoreWrites(createDefaultRegistry()),
-    migrations: DATASTORE_MIGRATIONS,
+    plugins: [plugin],
   });
   now = new Date('2026-11-24T10:00:00.000Z');
   ds = new Datastores({ querier: node.querier, changes: node.changes.bind(node), clock: () => now });

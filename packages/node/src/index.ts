@@ -20,3 +20,5 @@ export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery
 export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, type RuntimePaths } from './runtime-paths.js';
 export { HttpEndpoint, isLoopback, type HttpOptions, type HttpSource } from './http-endpoint.js';
 export { NodeMetrics, type MetricsSource } from './node-metrics.js';
+export { resolvePlugins, schemaProblem, type PluginOptions, type ResolvedPlugins } from './plugins.js';
+export { definePlugin, type ScribePlugin } from '@scribe/store';

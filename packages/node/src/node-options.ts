@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Migration, Querier, WriteRegistry } from '@scribe/store';
+import type { MaintenanceTask, Migration, ScribePlugin, WriteRegistry } from '@scribe/store';
 import type { HttpOptions } from './http-endpoint.js';
 
 /** How often a secondary tries the primary lock and re-reads the discovery file. */
@@ -14,20 +14,7 @@ export const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 /** One of {@link SYNCHRONOUS_LEVELS}. */
 export type SynchronousLevel = (typeof SYNCHRONOUS_LEVELS)[number];
 
-/**
- * Periodic work the node runs while it is primary, and only then: reaping abandoned
- * sessions, purging expired datastores. Libraries never start timers themselves;
- * the application hands their sweeps to the node, which starts them on promotion and
- * stops them when the node stops being primary.
- */
-export interface MaintenanceTask {
-  /** For logs. */
-  name: string;
-  /** Time between the end of one run and the start of the next. */
-  intervalMs: number;
-  /** The sweep; it writes through `querier` like any caller. A throw is logged, and the next run happens as planned. */
-  run(querier: Querier): unknown;
-}
+export type { MaintenanceTask } from '@scribe/store';
 
 /** Everything {@link openNode} takes. Only `dbPath` is required. */
 export interface OpenNodeOptions {
@@ -43,9 +30,17 @@ export interface OpenNodeOptions {
   endpoints?: { router: string; pub: string };
   /** SQLite `synchronous` for the primary's connection. Default FULL: an acknowledged write survives power loss. */
   synchronous?: SynchronousLevel;
-  /** The write registry (default: scribe's built-in writes). Register application writes in it. */
+  /**
+   * What extends this node: each plugin's writes are registered, its migrations
+   * applied by the primary (after scribe's, in this order, each in its own namespace),
+   * its maintenance run on the primary only. Every process passes the plugins it
+   * uses; a process may use a subset of the primary's. See {@link ScribePlugin} and
+   * docs/cluster.md.
+   */
+  plugins?: readonly ScribePlugin[];
+  /** The base write registry (default: scribe's built-in writes); the plugins' writes are added to a copy. */
   registry?: WriteRegistry;
-  /** Application migrations, applied after the built-in ones. */
+  /** Application migrations (namespace `application`, versions 1000 and up), applied after the plugins'. Prefer a plugin. */
   migrations?: readonly Migration[];
   /** Apply pending migrations when becoming primary. Default true. */
   autoMigrate?: boolean;

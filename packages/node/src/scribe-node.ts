@@ -11,14 +11,13 @@ import {
   type MemberInfo,
   type MemberReport,
   type NodeInfo,
+  type PluginInfo,
   type Role,
   type WriteRequest,
 } from '@scribe/protocol';
 import {
-  BUILTIN_MIGRATIONS,
   PrimaryLock,
   Store,
-  createDefaultRegistry,
   createQuerier,
   type Querier,
   type StoredChange,
@@ -29,6 +28,7 @@ import { RpcClient, RpcServer, EventSubscriber } from '@scribe/transport';
 import { WriteForwarder, type RecordedOutcome } from '@scribe/proxy';
 import { ChangeFeed, type ChangesOptions } from './change-feed.js';
 import { startMaintenance } from './maintenance.js';
+import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { NodeMetrics } from './node-metrics.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
@@ -89,8 +89,8 @@ export class ScribeNode {
   readonly #feed = new ChangeFeed(() => this.#readStore);
   /** Set once someone reads the change feed: secondaries then subscribe to `db.` events. */
   #wantChanges = false;
-  /** The schema version this node was built for: the highest of its built-in and application migrations. */
-  readonly #builtFor: number;
+  /** The plugins, combined with the registry, migrations and maintenance options. */
+  readonly #plugins: ResolvedPlugins;
   readonly #metrics: NodeMetrics;
   #http: HttpEndpoint | undefined;
   #failovers = 0;
@@ -104,7 +104,8 @@ export class ScribeNode {
     this.#options = options;
     this.instanceId = options.instanceId ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
     this.paths = resolveRuntimePaths(options.dbPath, options.runtimeDir);
-    this.#registry = options.registry ?? createDefaultRegistry();
+    this.#plugins = resolvePlugins(options);
+    this.#registry = this.#plugins.registry;
     this.#root = (options.logger ?? pino({ level: 'silent' })).child({ node: this.instanceId });
     this.#log = this.#root.child({ component: 'node' });
     this.#lock = new PrimaryLock({ path: this.paths.lockPath });
@@ -121,7 +122,6 @@ export class ScribeNode {
       },
       { instance: this.instanceId },
     );
-    this.#builtFor = Math.max(...BUILTIN_MIGRATIONS.map((m) => m.version), ...(options.migrations ?? []).map((m) => m.version));
     this.#forwarder = new WriteForwarder({
       instanceId: this.instanceId,
       isLong: (method) => this.#registry.get(method)?.long === true,
@@ -171,6 +171,7 @@ export class ScribeNode {
       pid: process.pid,
       epoch: this.#epoch,
       schema_version: (this.#primary?.store ?? this.#readStore)?.schemaVersion() ?? 0,
+      plugins: this.#pluginInfo(),
       queue_depth: metrics?.queueDepth ?? 0,
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
       writes: {
@@ -323,6 +324,7 @@ export class ScribeNode {
         path: this.paths.dbPath,
         registry: this.#registry,
         ...(this.#options.synchronous === undefined ? {} : { synchronous: this.#options.synchronous }),
+        plugins: this.#plugins.plugins,
         ...(this.#options.migrations === undefined ? {} : { migrations: this.#options.migrations }),
         ...(this.#options.autoMigrate === undefined ? {} : { autoMigrate: this.#options.autoMigrate }),
         logger: log,
@@ -370,6 +372,7 @@ export class ScribeNode {
           epoch: typeof r.epoch === 'number' ? r.epoch : 0,
           uptime_s: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
           last_heartbeat_at: typeof r.last_heartbeat_at === 'string' ? r.last_heartbeat_at : null,
+          ...(Array.isArray(r.plugins) ? { plugins: r.plugins } : {}),
           queue_depth: 0,
           seen_at: new Date().toISOString(),
         });
@@ -386,6 +389,7 @@ export class ScribeNode {
           epoch: me.epoch,
           uptime_s: me.uptime_s,
           last_heartbeat_at: null,
+          plugins: me.plugins,
           queue_depth: me.queue_depth,
           seen_at: new Date().toISOString(),
         };
@@ -418,7 +422,7 @@ export class ScribeNode {
         }).catch(() => undefined);
       }, this.#timings.heartbeatIntervalMs);
       heartbeat.unref();
-      const stopMaintenance = startMaintenance(this.#options.maintenance ?? [], () => this.#querier, log);
+      const stopMaintenance = startMaintenance(this.#plugins.maintenance, () => this.#querier, log);
       this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance, members };
       writeDiscovery(this.paths.discoveryPath, {
         instance_id: this.instanceId,
@@ -496,6 +500,7 @@ export class ScribeNode {
         epoch: this.#epoch,
         uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
         last_heartbeat_at: parts.lastHeartbeatAt === undefined ? null : new Date(parts.lastHeartbeatAt).toISOString(),
+        plugins: this.#pluginInfo(),
       };
       client.call(RPC_METHODS.member, me, { timeoutMs: this.#timings.heartbeatIntervalMs }).catch(() => undefined);
     };
@@ -601,23 +606,28 @@ export class ScribeNode {
   }
 
   /**
-   * A secondary forwards writes only while the file's schema version is the one it
-   * was built for: a write shaped for another schema could fail in confusing ways or
-   * write what the other code cannot read. Checked at most once a second.
+   * A secondary forwards writes only while the file has every migration this process
+   * knows (scribe's, its plugins', its application's) and none newer: a write shaped
+   * for another schema could fail in confusing ways or write what the other code
+   * cannot read. See {@link schemaProblem}. Checked at most once a second.
    */
   #schemaMismatch(): WriteError | undefined {
     const now = Date.now();
     if (now - this.#schemaCheckedAt < 1_000) return this.#schemaProblem;
     this.#schemaCheckedAt = now;
-    const inFile = this.#readStore?.schemaVersion() ?? this.#builtFor;
-    this.#schemaProblem =
-      inFile === this.#builtFor
-        ? undefined
-        : new WriteError(
-            'SCHEMA_MISMATCH',
-            `the database has schema version ${inFile} but this node was built for ${this.#builtFor}; upgrade (or downgrade) this process to match the primary, or migrate the database`,
-          );
+    const store = this.#readStore;
+    this.#schemaProblem = store === undefined ? undefined : schemaProblem(store.appliedMigrations(), this.#plugins.known);
     return this.#schemaProblem;
+  }
+
+  /** This node's plugins with their schema versions: the file's on a primary, the known ones on a secondary. */
+  #pluginInfo(): PluginInfo[] {
+    const store = this.#primary?.store;
+    const versions = store?.schemaVersions();
+    return pluginInfos(this.#plugins.plugins, (name) => {
+      const plugin = this.#plugins.plugins.find((p) => p.name === name)!;
+      return versions === undefined ? knownVersion(plugin) : (versions.get(name) ?? 0);
+    });
   }
 
   #findOutcome(requestId: string): RecordedOutcome | undefined {

@@ -21,7 +21,7 @@ export {
   type JsonRpcErrorObject,
 } from './write-error.js';
 export { parseWriteRequest, MAX_ID_LENGTH, type WriteMeta, type WriteRequest } from './write-request.js';
-export { RPC_METHODS, ROLES, type RpcMethod, type Role, type NodeInfo, type MemberReport, type MemberInfo } from './methods.js';
+export { RPC_METHODS, ROLES, type RpcMethod, type Role, type NodeInfo, type MemberReport, type MemberInfo, type PluginInfo } from './methods.js';
 export {
   CHANGE_OPS,
   HEARTBEAT_TOPIC,

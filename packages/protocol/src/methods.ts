@@ -18,6 +18,18 @@ export const ROLES = ['primary', 'secondary'] as const;
 /** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
 
+/** A plugin a member runs, as `db.ping` and `db.member` report it. */
+export interface PluginInfo {
+  /** The plugin's name, also the namespace of its migrations (e.g. `@scribe/shadow`). */
+  name: string;
+  /**
+   * The plugin's schema version: on a primary, the highest version of its migrations
+   * recorded in the database; on a secondary, the highest it knows (and needs). 0 for
+   * a plugin without migrations.
+   */
+  schema_version: number;
+}
+
 /** What `db.ping` answers and what `scribe status` prints. */
 export interface NodeInfo {
   role: Role;
@@ -25,7 +37,10 @@ export interface NodeInfo {
   pid: number;
   /** Grows by one on every promotion. */
   epoch: number;
+  /** scribe's own (built-in) schema version: on a primary, the file's; on a secondary, the file as it reads it. */
   schema_version: number;
+  /** The plugins this member runs, in the order it applies them. */
+  plugins: PluginInfo[];
   queue_depth: number;
   /** Seconds since this node started. */
   uptime_s: number;
@@ -46,6 +61,8 @@ export interface MemberReport {
   uptime_s: number;
   /** When this member last heard the primary's heartbeat (RFC 3339), or null. */
   last_heartbeat_at: string | null;
+  /** The plugins this member runs (absent from members older than plugins). */
+  plugins?: PluginInfo[];
 }
 
 /** One row of `db.members`. */

@@ -3,9 +3,10 @@
  * Segment logs: append-only per-session logs of JSON entries, ordered by arrival at
  * the primary, with truncate, entry counts and debug traces kept apart.
  *
- * Wiring: `registerSegmentWrites(registry)`, `SEGMENT_MIGRATIONS` into `openNode`, then
- * `new SegmentLogs(node.querier)`.
+ * Wiring: add {@link plugin} to `openNode({ plugins })` or `scribe start --plugin
+ * @scribe/segments`, then `new SegmentLogs(node.querier)`.
  */
+export { plugin, plugin as default, segmentsPlugin, SEGMENT_PLUGIN_NAME } from './segment-plugin.js';
 export { SegmentLogs, type AppendOptions, type CreateSegmentOptions, type SegmentTrace } from './segment-logs.js';
 export {
   SegmentLogError,

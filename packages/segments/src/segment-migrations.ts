@@ -1,7 +1,8 @@
 import type { Migration } from '@scribe/store';
 
 /**
- * The segment-log schema. Versions 1200–1299 belong to this package.
+ * The segment-log schema, in the plugin's own migration namespace (`@scribe/segments`,
+ * versions from 1; files made before namespaces recorded version 1 as 1200).
  *
  * - `_segments`: one row per segment: its session, entry count and `touched`, a
  *   counter bumped by every write to it, which orders "most recent first" strictly
@@ -11,7 +12,7 @@ import type { Migration } from '@scribe/store';
  */
 export const SEGMENT_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({
-    version: 1200,
+    version: 1,
     name: 'segments: segments, entries and traces',
     up: `CREATE TABLE _segments (
   segment_id TEXT PRIMARY KEY,

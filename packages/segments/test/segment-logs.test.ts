@@ -1,6 +1,6 @@
 /**
  * Segment logs against a real SQLite file and a single in-process primary node,
- * wired the way an application wires them (registry + migrations into openNode).
+ * wired the way an application wires them (the package's plugin into openNode).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { createDefaultRegistry } from '@scribe/store';
 import { openNode, type ScribeNode } from '@scribe/node';
 import {
   SEGMENT_ERROR_CODES,
-  SEGMENT_MIGRATIONS,
+  plugin,
   SEGMENT_WRITE_NAMES,
   SegmentLogError,
   SegmentLogs,
@@ -27,7 +27,7 @@ let logs: SegmentLogs;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scribe-segments-'));
   dbPath = join(dir, 'app.db');
-  node = await openNode({ dbPath, registry: registerSegmentWrites(createDefaultRegistry()), migrations: SEGMENT_MIGRATIONS });
+  node = await openNode({ dbPath, plugins: [plugin] });
   logs = new SegmentLogs(node.querier);
 });
 

@@ -4,9 +4,18 @@
  * open, deleted at close, reaped when abandoned. The registry of open sessions lives
  * in the database, so it survives the process that opened a session and failovers.
  *
- * Wiring: `registerShadowWrites(registry)`, `SHADOW_MIGRATIONS` into `openNode`, then
- * `new ShadowSessions(node.querier)`.
+ * Wiring: add {@link plugin} (or `shadowPlugin({ reapAfterMs })`) to `openNode({ plugins })`
+ * or `scribe start --plugin @scribe/shadow`, then `new ShadowSessions(node.querier)`.
  */
+export {
+  plugin,
+  plugin as default,
+  shadowPlugin,
+  SHADOW_PLUGIN_NAME,
+  DEFAULT_REAP_AFTER_MS,
+  DEFAULT_REAP_INTERVAL_MS,
+  type ShadowPluginOptions,
+} from './shadow-plugin.js';
 export {
   ShadowSessions,
   ShadowSession,

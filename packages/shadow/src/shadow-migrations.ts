@@ -1,13 +1,15 @@
 import type { Migration } from '@scribe/store';
 
 /**
- * The shadow-session schema: the registry of open sessions. Versions 1100–1199 belong
- * to this package. The registry lives in the database (not in a process), so sessions
- * of a crashed process, or opened before a failover, can still be reaped.
+ * The shadow-session schema: the registry of open sessions, in the plugin's own
+ * migration namespace (`@scribe/shadow`, versions from 1; files made before
+ * namespaces recorded version 1 as 1100 and are re-keyed on upgrade). The registry
+ * lives in the database (not in a process), so sessions of a crashed process, or
+ * opened before a failover, can still be reaped.
  */
 export const SHADOW_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({
-    version: 1100,
+    version: 1,
     name: 'shadow: open-session registry',
     up: `CREATE TABLE _shadow_sessions (
   session_id TEXT PRIMARY KEY,

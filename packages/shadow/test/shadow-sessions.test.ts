@@ -1,6 +1,6 @@
 /**
  * Shadow sessions against a real SQLite file and a single in-process primary node,
- * wired the way an application wires them (registry + migrations into openNode).
+ * wired the way an application wires them (the package's plugin into openNode).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { createDefaultRegistry, type Migration } from '@scribe/store';
 import { openNode, type ScribeNode } from '@scribe/node';
 import {
   SHADOW_ERROR_CODES,
-  SHADOW_MIGRATIONS,
+  plugin,
   SHADOW_WRITE_NAMES,
   ShadowSessionError,
   ShadowSessions,
@@ -41,8 +41,7 @@ let shadows: ShadowSessions;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scribe-shadow-'));
-  const registry = registerShadowWrites(createDefaultRegistry());
-  node = await openNode({ dbPath: join(dir, 'app.db'), registry, migrations: [APP_MIGRATION, ...SHADOW_MIGRATIONS] });
+  node = await openNode({ dbPath: join(dir, 'app.db'), plugins: [plugin], migrations: [APP_MIGRATION] });
   shadows = new ShadowSessions(node.querier);
 });
 

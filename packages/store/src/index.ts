@@ -27,7 +27,22 @@ export {
 } from './write-registry.js';
 export { createDefaultRegistry, AGENT_WRITES, type DefaultRegistryOptions } from './default-registry.js';
 export { BUILTIN_MIGRATIONS, SCHEMA_VERSION } from './builtin-migrations.js';
-export { FIRST_APPLICATION_MIGRATION, type Migration } from './migrations.js';
+export {
+  FIRST_APPLICATION_MIGRATION,
+  BUILTIN_NAMESPACE,
+  APPLICATION_NAMESPACE,
+  orderMigrations,
+  missingMigrations,
+  checkNotNewer,
+  migrationLabel,
+  legacyMigrationId,
+  type Migration,
+  type MigrationSet,
+  type MigrationId,
+  type AppliedMigration,
+  type OrderedMigration,
+} from './migrations.js';
+export { definePlugin, isScribePlugin, PLUGIN_NAME, type ScribePlugin, type MaintenanceTask } from './scribe-plugin.js';
 export { mapDriverError, sqliteCode } from './driver-errors.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 export type {

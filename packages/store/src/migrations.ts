@@ -1,7 +1,11 @@
 import { WriteError } from '@scribe/protocol';
 import type { SqliteDatabase } from './sqlite-database.js';
 
-/** One schema step. Built-in versions are 1–999; application migrations use 1000 and up. */
+/**
+ * One schema step of one namespace (scribe's own, a plugin's, or the application's).
+ * Versions are positive integers, unique within their namespace; two namespaces may
+ * use the same numbers.
+ */
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -9,95 +13,221 @@ export interface Migration {
   readonly up: string | ((db: SqliteDatabase) => void);
 }
 
-/** The first version available to application migrations. */
+/** The migrations of one namespace: a plugin's name and its steps. A {@link ScribePlugin} is one. */
+export interface MigrationSet {
+  /** The namespace: the plugin's name (`scribe` for the built-in steps, `application` for the `migrations` option). */
+  readonly name: string;
+  readonly migrations?: readonly Migration[];
+}
+
+/** A migration's identity in the file: its namespace and its version there. */
+export interface MigrationId {
+  readonly plugin: string;
+  readonly version: number;
+}
+
+/** A migration recorded in the file. */
+export interface AppliedMigration extends MigrationId {
+  readonly name: string;
+}
+
+/** The namespace of scribe's built-in migrations. No plugin may take this name. */
+export const BUILTIN_NAMESPACE = 'scribe';
+/** The namespace of the plain `migrations` option of Store.open and openNode. */
+export const APPLICATION_NAMESPACE = 'application';
+/** The first version the `migrations` option takes (versions below were scribe's before namespaces existed). */
 export const FIRST_APPLICATION_MIGRATION = 1000;
 
-const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS _scribe_migrations (
-  version INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  applied_at TEXT NOT NULL
-)`;
+/**
+ * Before namespaces, every migration shared one numbering: scribe 1–999, applications
+ * 1000 and up, and the agent-storage packages took documented ranges. Files made
+ * then are re-keyed once, by these ranges, to (namespace, version within it).
+ */
+const LEGACY_RANGES: ReadonlyArray<{ from: number; to: number; plugin: string }> = [
+  { from: 1100, to: 1199, plugin: '@scribe/shadow' },
+  { from: 1200, to: 1299, plugin: '@scribe/segments' },
+  { from: 1300, to: 1399, plugin: '@scribe/datastores' },
+];
 
-/** Checks a migration list: integer versions, unique, applications at 1000 and up. */
-export function validateMigrations(builtin: readonly Migration[], application: readonly Migration[]): Migration[] {
-  const seen = new Set<number>();
+/** The (namespace, version) a row of the single-numbering table stands for. */
+export function legacyMigrationId(version: number): MigrationId {
+  if (version < FIRST_APPLICATION_MIGRATION) return { plugin: BUILTIN_NAMESPACE, version };
+  const range = LEGACY_RANGES.find((r) => version >= r.from && version <= r.to);
+  return range === undefined ? { plugin: APPLICATION_NAMESPACE, version } : { plugin: range.plugin, version: version - range.from + 1 };
+}
+
+/** `@scribe/shadow@1`: how messages and logs name a migration. */
+export function migrationLabel(id: MigrationId): string {
+  return `${id.plugin}@${id.version}`;
+}
+
+/** A migration with its namespace, in the order it is applied. */
+export interface OrderedMigration extends MigrationId {
+  readonly migration: Migration;
+}
+
+/**
+ * Checks the namespaces and returns their migrations in the order they are applied:
+ * the namespaces in the order given, each one's steps by version. Versions must be
+ * positive integers, unique within their namespace; a namespace may appear once.
+ */
+export function orderMigrations(sets: readonly MigrationSet[]): OrderedMigration[] {
+  const names = new Set<string>();
+  const out: OrderedMigration[] = [];
+  for (const set of sets) {
+    if (names.has(set.name)) throw new TypeError(`Expected migration namespaces to be unique, got '${set.name}' twice`);
+    names.add(set.name);
+    const versions = new Set<number>();
+    for (const m of set.migrations ?? []) {
+      if (!Number.isInteger(m?.version) || m.version < 1) {
+        throw new TypeError(`Expected migration '${String(m?.name)}' of '${set.name}' to have an integer version from 1 and up, got ${String(m?.version)}`);
+      }
+      if (typeof m.up !== 'string' && typeof m.up !== 'function') {
+        throw new TypeError(`Expected migration ${migrationLabel({ plugin: set.name, version: m.version })} to have an 'up' of SQL text or a function`);
+      }
+      if (versions.has(m.version)) {
+        throw new TypeError(`Expected migration versions to be unique within '${set.name}', got ${m.version} twice`);
+      }
+      versions.add(m.version);
+    }
+    const sorted = [...(set.migrations ?? [])].sort((a, b) => a.version - b.version);
+    for (const m of sorted) out.push({ plugin: set.name, version: m.version, migration: m });
+  }
+  return out;
+}
+
+/** Checks the `migrations` option (the application namespace): versions 1000 and up. */
+export function checkApplicationMigrations(application: readonly Migration[]): void {
   for (const m of application) {
-    if (!Number.isInteger(m.version) || m.version < FIRST_APPLICATION_MIGRATION) {
+    if (!Number.isInteger(m?.version) || m.version < FIRST_APPLICATION_MIGRATION) {
       throw new TypeError(
-        `Expected application migration '${m.name}' to have an integer version of ${FIRST_APPLICATION_MIGRATION} or more, got ${String(m.version)}`,
+        `Expected application migration '${String(m?.name)}' to have an integer version of ${FIRST_APPLICATION_MIGRATION} or more, got ${String(m?.version)} (a plugin's migrations go in the plugin, numbered from 1)`,
       );
     }
   }
-  const all = [...builtin, ...application].sort((a, b) => a.version - b.version);
-  for (const m of all) {
-    if (seen.has(m.version)) throw new TypeError(`Expected migration versions to be unique, got ${m.version} twice`);
-    seen.add(m.version);
-  }
-  return all;
 }
 
-/** Versions recorded in the file, ascending (empty for a new file). */
-export function appliedVersions(db: SqliteDatabase): number[] {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_scribe_migrations'").get();
-  if (exists === undefined) return [];
-  return (db.prepare('SELECT version FROM _scribe_migrations ORDER BY version').all() as Array<{ version: number }>).map(
-    (r) => r.version,
-  );
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS _scribe_migrations (
+  plugin TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL,
+  PRIMARY KEY (plugin, version)
+) WITHOUT ROWID`;
+
+function hasTable(db: SqliteDatabase, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** True when the file's migrations table is the single-numbering one (no `plugin` column). */
+function isLegacyTable(db: SqliteDatabase): boolean {
+  const columns = db.prepare('PRAGMA table_info(_scribe_migrations)').all() as Array<{ name: string }>;
+  return columns.length > 0 && !columns.some((c) => c.name === 'plugin');
+}
+
+/** The migrations recorded in the file, by namespace and version (empty for a new file). Reads either table shape. */
+export function appliedMigrations(db: SqliteDatabase): AppliedMigration[] {
+  if (!hasTable(db, '_scribe_migrations')) return [];
+  if (isLegacyTable(db)) {
+    const rows = db.prepare('SELECT version, name FROM _scribe_migrations ORDER BY version').all() as Array<{ version: number; name: string }>;
+    return rows.map((r) => ({ ...legacyMigrationId(r.version), name: r.name }));
+  }
+  return db.prepare('SELECT plugin, version, name FROM _scribe_migrations ORDER BY plugin, version').all() as AppliedMigration[];
+}
+
+/**
+ * The migration of the migrations table: a file made before namespaces records one
+ * number per step; this re-keys each row to (namespace, version) by the ranges of
+ * that time, in one transaction. Nothing else in the file changes. Returns true when
+ * it upgraded the table.
+ */
+export function upgradeMigrationsTable(db: SqliteDatabase): boolean {
+  if (!hasTable(db, '_scribe_migrations') || !isLegacyTable(db)) return false;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (isLegacyTable(db)) {
+      const rows = db.prepare('SELECT version, name, applied_at FROM _scribe_migrations').all() as Array<{
+        version: number;
+        name: string;
+        applied_at: string;
+      }>;
+      db.exec('DROP TABLE _scribe_migrations');
+      db.exec(MIGRATIONS_TABLE);
+      const insert = db.prepare('INSERT INTO _scribe_migrations (plugin, version, name, applied_at) VALUES (?, ?, ?, ?)');
+      for (const r of rows) {
+        const id = legacyMigrationId(r.version);
+        insert.run(id.plugin, id.version, r.name, r.applied_at);
+      }
+    }
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw new Error('migrate: upgrade the migrations table to per-plugin identities', { cause: e });
+  }
+  return true;
+}
+
+/** The highest version recorded per namespace. */
+export function versionsByNamespace(applied: readonly MigrationId[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of applied) out.set(a.plugin, Math.max(out.get(a.plugin) ?? 0, a.version));
+  return out;
 }
 
 /**
  * Refuses a file that records a version newer than this code knows, namespace by
- * namespace: it was migrated by newer code, and writing to it could break what that
- * code relies on.
- *
- * - Built-in versions (below {@link FIRST_APPLICATION_MIGRATION}) are compared with
- *   the newest built-in version known.
- * - Application versions ({@link FIRST_APPLICATION_MIGRATION} and up) are compared
- *   with the newest application version known, but only when the opener supplied
- *   application migrations: a generic tool (the `scribe` CLI, a status probe) that
- *   knows none of the application's schema can still open the file.
+ * namespace, for the namespaces this code has migrations in: the file was migrated by
+ * newer code, and writing to it could break what that code relies on. Namespaces this
+ * code does not know (another process's plugins) are not its business, so a generic
+ * tool (the `scribe` CLI, a status probe) or a process using a subset of the plugins
+ * can still open the file.
  */
-export function checkNotNewer(applied: readonly number[], known: readonly Migration[]): void {
-  const newestIn = (app: boolean): number =>
-    known.filter((m) => (m.version >= FIRST_APPLICATION_MIGRATION) === app).reduce((max, m) => Math.max(max, m.version), 0);
-  const newestBuiltin = newestIn(false);
-  const newestApp = newestIn(true);
-  const builtinAhead = applied.filter((v) => v < FIRST_APPLICATION_MIGRATION && v > newestBuiltin);
-  if (builtinAhead.length > 0) {
+export function checkNotNewer(applied: readonly MigrationId[], known: readonly OrderedMigration[]): void {
+  const newestKnown = versionsByNamespace(known);
+  for (const [plugin, version] of versionsByNamespace(applied)) {
+    const knows = newestKnown.get(plugin);
+    if (knows === undefined || version <= knows) continue;
+    const whose = plugin === BUILTIN_NAMESPACE ? 'scribe' : plugin === APPLICATION_NAMESPACE ? 'the application' : `plugin '${plugin}'`;
     throw new WriteError(
       'SCHEMA_MISMATCH',
-      `the database has scribe schema version ${Math.max(...builtinAhead)} but this code knows versions up to ${newestBuiltin}; upgrade scribe before opening it`,
-    );
-  }
-  if (newestApp === 0) return;
-  const appAhead = applied.filter((v) => v >= FIRST_APPLICATION_MIGRATION && v > newestApp);
-  if (appAhead.length > 0) {
-    throw new WriteError(
-      'SCHEMA_MISMATCH',
-      `the database has application schema version ${Math.max(...appAhead)} but this code knows application versions up to ${newestApp}; upgrade the application before opening it`,
+      `the database has ${plugin} schema version ${version} but this code knows ${plugin} versions up to ${knows}; upgrade ${whose} before opening it`,
     );
   }
 }
 
-/** Applies the pending migrations in version order, each in its own transaction. Returns the versions applied. */
-export function applyMigrations(db: SqliteDatabase, migrations: readonly Migration[], now: () => string): number[] {
+/** The known migrations the file does not record, in the order they would be applied. */
+export function missingMigrations(applied: readonly MigrationId[], known: readonly OrderedMigration[]): OrderedMigration[] {
+  const have = new Set(applied.map(migrationLabel));
+  return known.filter((m) => !have.has(migrationLabel(m)));
+}
+
+/**
+ * Upgrades the migrations table if needed, then applies the pending migrations in
+ * order, each in its own transaction with its record. Returns the ones applied.
+ */
+export function applyMigrations(db: SqliteDatabase, migrations: readonly OrderedMigration[], now: () => string): MigrationId[] {
+  upgradeMigrationsTable(db);
   db.exec(MIGRATIONS_TABLE);
-  const applied = new Set(appliedVersions(db));
-  checkNotNewer([...applied], migrations);
-  const done: number[] = [];
-  for (const m of migrations) {
-    if (applied.has(m.version)) continue;
+  const applied = appliedMigrations(db);
+  checkNotNewer(applied, migrations);
+  const done: MigrationId[] = [];
+  for (const m of missingMigrations(applied, migrations)) {
     db.exec('BEGIN IMMEDIATE');
     try {
-      if (typeof m.up === 'string') db.exec(m.up);
-      else m.up(db);
-      db.prepare('INSERT INTO _scribe_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+      if (typeof m.migration.up === 'string') db.exec(m.migration.up);
+      else m.migration.up(db);
+      db.prepare('INSERT INTO _scribe_migrations (plugin, version, name, applied_at) VALUES (?, ?, ?, ?)').run(
+        m.plugin,
+        m.version,
+        m.migration.name,
+        now(),
+      );
       db.exec('COMMIT');
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      throw new Error(`migrate: apply ${m.version} (${m.name})`, { cause: e });
+      throw new Error(`migrate: apply ${migrationLabel(m)} (${m.migration.name})`, { cause: e });
     }
-    done.push(m.version);
+    done.push({ plugin: m.plugin, version: m.version });
   }
   return done;
 }

@@ -4,7 +4,22 @@ import { WriteError, type ChangeEvent, type ChangeOp, type WriteMeta } from '@sc
 import { BUILTIN_MIGRATIONS } from './builtin-migrations.js';
 import { createDefaultRegistry } from './default-registry.js';
 import { mapDriverError } from './driver-errors.js';
-import { appliedVersions, applyMigrations, checkNotNewer, validateMigrations, type Migration } from './migrations.js';
+import {
+  APPLICATION_NAMESPACE,
+  BUILTIN_NAMESPACE,
+  appliedMigrations,
+  applyMigrations,
+  checkApplicationMigrations,
+  checkNotNewer,
+  migrationLabel,
+  orderMigrations,
+  versionsByNamespace,
+  type AppliedMigration,
+  type Migration,
+  type MigrationId,
+  type MigrationSet,
+  type OrderedMigration,
+} from './migrations.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 import { StoreReads } from './store-reads.js';
 import { rfc3339 } from './time.js';
@@ -30,7 +45,13 @@ export interface StoreOptions {
   synchronous?: Synchronous;
   /** Default: {@link createDefaultRegistry}(). */
   registry?: WriteRegistry;
-  /** Application migrations (versions 1000 and up), applied after the built-in ones. */
+  /**
+   * Plugins whose migrations this store applies, each in its own namespace (its name),
+   * after the built-in ones and in this order. Only `name` and `migrations` are used
+   * here: register the plugins' writes in `registry` (openNode does both).
+   */
+  plugins?: readonly MigrationSet[];
+  /** Application migrations (versions 1000 and up, namespace `application`), applied after the plugins'. */
   migrations?: readonly Migration[];
   /** Apply pending migrations on open. Default true for read-write stores. */
   autoMigrate?: boolean;
@@ -119,7 +140,7 @@ export class Store {
   readonly reads: StoreReads;
   readonly #db: Database.Database;
   readonly #handlerDb: CachingDatabase;
-  readonly #migrations: Migration[];
+  readonly #migrations: OrderedMigration[];
   readonly #clock: () => Date;
   readonly #log: Logger;
   readonly #requestRetention: number;
@@ -127,7 +148,7 @@ export class Store {
   #closed = false;
   #sinceTrim = 0;
 
-  private constructor(db: Database.Database, options: StoreOptions, migrations: Migration[]) {
+  private constructor(db: Database.Database, options: StoreOptions, migrations: OrderedMigration[]) {
     this.#db = db;
     this.#handlerDb = new CachingDatabase(db);
     this.path = options.path;
@@ -169,7 +190,12 @@ export class Store {
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new TypeError(`Expected 'clock' to be a function returning a Date, got ${typeof options.clock}`);
     }
-    const migrations = validateMigrations(BUILTIN_MIGRATIONS, options.migrations ?? []);
+    checkApplicationMigrations(options.migrations ?? []);
+    const migrations = orderMigrations([
+      { name: BUILTIN_NAMESPACE, migrations: BUILTIN_MIGRATIONS },
+      ...(options.plugins ?? []),
+      ...(options.migrations === undefined || options.migrations.length === 0 ? [] : [{ name: APPLICATION_NAMESPACE, migrations: options.migrations }]),
+    ]);
     let db: Database.Database;
     try {
       db = options.readonly
@@ -187,7 +213,7 @@ export class Store {
       }
       const store = new Store(db, options, migrations);
       if (options.readonly || options.autoMigrate === false) {
-        checkNotNewer(appliedVersions(store.#handlerDb), migrations);
+        checkNotNewer(appliedMigrations(store.#handlerDb), migrations);
       } else {
         store.migrate();
         // The write counter that triggers pruning lives in memory: prune once per open too, so a
@@ -201,17 +227,26 @@ export class Store {
     }
   }
 
-  /** The highest migration version recorded in the file (0 for a new file). */
+  /** The highest built-in (`scribe` namespace) migration version recorded in the file (0 for a new file). */
   schemaVersion(): number {
-    const v = appliedVersions(this.#handlerDb);
-    return v.length === 0 ? 0 : v[v.length - 1]!;
+    return this.schemaVersions().get(BUILTIN_NAMESPACE) ?? 0;
+  }
+
+  /** The highest version recorded in the file per namespace (`scribe`, each plugin's name, `application`). */
+  schemaVersions(): Map<string, number> {
+    return versionsByNamespace(appliedMigrations(this.#handlerDb));
+  }
+
+  /** Every migration recorded in the file, by namespace and version. */
+  appliedMigrations(): AppliedMigration[] {
+    return appliedMigrations(this.#handlerDb);
   }
 
   /** Applies pending migrations, each in its own transaction; a second run applies nothing. */
-  migrate(): { applied: number[] } {
+  migrate(): { applied: MigrationId[] } {
     this.#assertWritable('migrate');
     const applied = applyMigrations(this.#handlerDb, this.#migrations, () => rfc3339(this.#clock()));
-    if (applied.length > 0) this.#log.info({ applied, path: this.path }, 'migrations applied');
+    if (applied.length > 0) this.#log.info({ applied: applied.map(migrationLabel), path: this.path }, 'migrations applied');
     return { applied };
   }
 

@@ -25,10 +25,10 @@ function tables(file: string): string[] {
   }
 }
 
-function recordVersion(file: string, version: number): void {
+function recordVersion(file: string, version: number, plugin = 'scribe'): void {
   const db = new Database(file);
   try {
-    db.prepare("INSERT INTO _scribe_migrations (version, name, applied_at) VALUES (?, 'from newer code', '2030-01-01T00:00:00.000Z')").run(version);
+    db.prepare("INSERT INTO _scribe_migrations (plugin, version, name, applied_at) VALUES (?, ?, 'from newer code', '2030-01-01T00:00:00.000Z')").run(plugin, version);
   } finally {
     db.close();
   }
@@ -73,7 +73,7 @@ describe('built-in migrations', () => {
     const file = path.join(tempDir(), 'manual.db');
     const store = openStore({ path: file, autoMigrate: false });
     expect(store.schemaVersion()).toBe(0);
-    expect(store.migrate()).toEqual({ applied: BUILTIN_MIGRATIONS.map((m) => m.version) });
+    expect(store.migrate()).toEqual({ applied: BUILTIN_MIGRATIONS.map((m) => ({ plugin: 'scribe', version: m.version })) });
   });
 });
 
@@ -94,7 +94,8 @@ describe('application migrations', () => {
       }),
     );
     const store = openStore({ path: file, registry, migrations: [NOTES] });
-    expect(store.schemaVersion()).toBe(1000);
+    expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(store.schemaVersions().get('application')).toBe(1000);
     const q = createQuerier({ store, write: directWriteFn(store) });
     expect(await q.write('AddNote', { body: 'hello' })).toEqual({ id: 1 });
     expect(await q.query('SELECT * FROM notes')).toEqual([{ id: 1, body: 'hello' }]);
@@ -139,7 +140,7 @@ describe('application migrations', () => {
     expect(tables(file)).not.toContain('half_a');
     // The built-in steps before it committed on their own.
     const store = openStore({ path: file, migrations: [{ ...broken, up: 'CREATE TABLE half_a (id INTEGER PRIMARY KEY)' }] });
-    expect(store.schemaVersion()).toBe(1000);
+    expect(store.schemaVersions().get('application')).toBe(1000);
     expect(tables(file)).toContain('half_a');
   });
 
@@ -185,11 +186,110 @@ describe('a file migrated by newer code', () => {
   it('is refused with SCHEMA_MISMATCH when it records an application version newer than the application migrations given', () => {
     const file = path.join(tempDir(), 'newer-app.db');
     Store.open({ path: file, migrations: [NOTES] }).close();
-    recordVersion(file, 1001);
+    recordVersion(file, 1001, 'application');
     expect(openError(() => Store.open({ path: file, migrations: [NOTES] }))).toMatchObject({ code: 'SCHEMA_MISMATCH' });
     expect(openError(() => Store.open({ path: file, migrations: [NOTES], readonly: true }))).toMatchObject({ code: 'SCHEMA_MISMATCH' });
     // A generic opener that knows no application migrations (the CLI, a probe) may still open it.
     const generic = openStore({ path: file, readonly: true });
-    expect(generic.schemaVersion()).toBe(1001);
+    expect(generic.schemaVersions().get('application')).toBe(1001);
+  });
+});
+
+describe('plugin migrations (one namespace per plugin)', () => {
+  const shadowish = { name: '@acme/sessions', migrations: [{ version: 1, name: 'sessions', up: 'CREATE TABLE acme_sessions (id TEXT PRIMARY KEY)' }] };
+  const other = {
+    name: 'other',
+    migrations: [
+      { version: 2, name: 'second', up: 'ALTER TABLE other_t ADD COLUMN b TEXT' },
+      { version: 1, name: 'first', up: 'CREATE TABLE other_t (a TEXT)' },
+    ],
+  };
+
+  it('record (plugin, version) and let two plugins use the same numbers; applied after scribe, in the order given, each by version', () => {
+    const file = path.join(tempDir(), 'plugins.db');
+    const store = Store.open({ path: file, autoMigrate: false, plugins: [shadowish, other], migrations: [NOTES] });
+    expect(store.migrate().applied).toEqual([
+      ...BUILTIN_MIGRATIONS.map((m) => ({ plugin: 'scribe', version: m.version })),
+      { plugin: '@acme/sessions', version: 1 },
+      { plugin: 'other', version: 1 },
+      { plugin: 'other', version: 2 },
+      { plugin: 'application', version: 1000 },
+    ]);
+    expect(Object.fromEntries(store.schemaVersions())).toEqual({ scribe: SCHEMA_VERSION, '@acme/sessions': 1, other: 2, application: 1000 });
+    expect(store.migrate().applied).toEqual([]);
+    store.close();
+  });
+
+  it('let a process that knows a subset of the plugins open the file, and refuse one whose plugin is older than the file', () => {
+    const file = path.join(tempDir(), 'subset.db');
+    Store.open({ path: file, plugins: [shadowish, other] }).close();
+    const subset = openStore({ path: file, plugins: [shadowish] });
+    expect(subset.migrate().applied).toEqual([]);
+    subset.close();
+    const older = { name: 'other', migrations: [other.migrations[1]!] };
+    for (const readonly of [false, true]) {
+      const err = openError(() => Store.open({ path: file, readonly, plugins: [older] }));
+      expect(err).toBeInstanceOf(WriteError);
+      expect((err as WriteError).code).toBe('SCHEMA_MISMATCH');
+      expect((err as WriteError).message).toMatch(/the database has other schema version 2 but this code knows other versions up to 1; upgrade plugin 'other'/);
+    }
+  });
+
+  it('refuse a version below 1, a duplicate within a plugin, the name scribe, and a namespace given twice', () => {
+    const file = path.join(tempDir(), 'bad.db');
+    expect(() => Store.open({ path: file, plugins: [{ name: 'p', migrations: [{ version: 0, name: 'zero', up: '' }] }] })).toThrow(/integer version from 1 and up, got 0/);
+    expect(() => Store.open({ path: file, plugins: [{ name: 'p', migrations: [other.migrations[1]!, other.migrations[1]!] }] })).toThrow(
+      /unique within 'p', got 1 twice/,
+    );
+    expect(() => Store.open({ path: file, plugins: [{ name: 'scribe', migrations: [] }] })).toThrow(/namespaces to be unique, got 'scribe' twice/);
+    expect(() => Store.open({ path: file, plugins: [shadowish, shadowish] })).toThrow(/'@acme\/sessions' twice/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe('the migration of the migrations table (files made before namespaces)', () => {
+  /** A file in the single numbering: the built-ins as 1, 2, an application step 1000 and shadow's 1100. */
+  function legacyFile(): string {
+    const file = path.join(tempDir(), 'legacy.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE _scribe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of BUILTIN_MIGRATIONS) {
+      db.exec(m.up as string);
+      db.prepare('INSERT INTO _scribe_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
+    }
+    db.exec(NOTES.up as string);
+    db.prepare('INSERT INTO _scribe_migrations VALUES (1000, ?, ?)').run(NOTES.name, '2026-01-02T00:00:00.000Z');
+    db.exec('CREATE TABLE _shadow_sessions (session_id TEXT PRIMARY KEY)');
+    db.prepare("INSERT INTO _scribe_migrations VALUES (1100, 'shadow: open-session registry', '2026-01-03T00:00:00.000Z')").run();
+    db.close();
+    return file;
+  }
+
+  it('is read in either shape: a read-only opener sees the legacy rows by namespace without changing the file', () => {
+    const file = legacyFile();
+    const reader = openStore({ path: file, readonly: true });
+    expect(reader.appliedMigrations()).toEqual([
+      ...BUILTIN_MIGRATIONS.map((m) => ({ plugin: 'scribe', version: m.version, name: m.name })),
+      { plugin: 'application', version: 1000, name: 'notes' },
+      { plugin: '@scribe/shadow', version: 1, name: 'shadow: open-session registry' },
+    ]);
+    expect(reader.schemaVersion()).toBe(SCHEMA_VERSION);
+    reader.close();
+    const db = new Database(file, { readonly: true });
+    expect((db.prepare('PRAGMA table_info(_scribe_migrations)').all() as Array<{ name: string }>).map((c) => c.name)).toEqual(['version', 'name', 'applied_at']);
+    db.close();
+  });
+
+  it('re-keys every row once on the first read-write open, keeping names and times, and re-runs nothing', () => {
+    const file = legacyFile();
+    const shadow = { name: '@scribe/shadow', migrations: [{ version: 1, name: 'shadow: open-session registry', up: 'CREATE TABLE _shadow_sessions (x)' }] };
+    // Had any step run again, its CREATE TABLE would fail on the existing table.
+    const store = openStore({ path: file, plugins: [shadow], migrations: [NOTES] });
+    expect(store.query('SELECT plugin, version, name, applied_at FROM _scribe_migrations ORDER BY applied_at, version')).toEqual([
+      ...BUILTIN_MIGRATIONS.map((m) => ({ plugin: 'scribe', version: m.version, name: m.name, applied_at: '2026-01-01T00:00:00.000Z' })),
+      { plugin: 'application', version: 1000, name: 'notes', applied_at: '2026-01-02T00:00:00.000Z' },
+      { plugin: '@scribe/shadow', version: 1, name: 'shadow: open-session registry', applied_at: '2026-01-03T00:00:00.000Z' },
+    ]);
+    expect(store.migrate().applied).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ensurePrivateDir, resolveRuntimePaths } from '@scribe/node';
-import { PrimaryLock, Store } from '@scribe/store';
+import { PrimaryLock, Store, migrationLabel } from '@scribe/store';
 import { scribeCommand, setAction } from '../scribe-command.js';
 import { dbOption, stringOption } from '../shared-options.js';
 
@@ -36,7 +36,7 @@ function migrate(db: string, create: boolean): number {
       process.stdout.write(
         applied.length === 0
           ? `${paths.dbPath}: schema version ${before}, nothing to apply\n`
-          : `${paths.dbPath}: applied ${applied.join(', ')}; schema version ${store.schemaVersion()}\n`,
+          : `${paths.dbPath}: applied ${applied.map(migrationLabel).join(', ')}; schema version ${store.schemaVersion()}\n`,
       );
     } finally {
       store.close();
