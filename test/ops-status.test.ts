@@ -52,7 +52,7 @@ describe('scribe status and migrate', () => {
     expect(existsSync(join(dirname(cluster.dbPath), 'no'))).toBe(false);
     const created = scribe('migrate', '--db', join(dir, 'x.db'), '--create');
     expect(created.status).toBe(0);
-    expect(created.stdout).toMatch(/applied 1, 2; schema version 2/);
+    expect(created.stdout).toMatch(/applied scribe@1, scribe@2; schema version 2/);
     expect(existsSync(join(dir, 'x.db'))).toBe(true);
   });
 
