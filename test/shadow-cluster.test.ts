@@ -8,6 +8,22 @@ import { waitFor, type ChildError } from './helpers/node-process.js';
 
 const cluster = () => agentCluster('shadow-cluster');
 
+/**
+ * The driver's error at the end of the cause chain: on the primary better-sqlite3's
+ * own SqliteError with its text; on a secondary the RemoteDriverError rebuilt from
+ * the wire, with the same code and none of the driver's text.
+ */
+function expectDriverError(e: ChildError, role: 'primary' | 'secondary', code: string, driverText: RegExp): void {
+  expect(e.chain?.at(-1), 'the end of the cause chain').toMatchObject({ code });
+  if (role === 'primary') {
+    expect(e.driver).toMatchObject({ name: 'SqliteError', code });
+    expect(e.driver?.message).toMatch(driverText);
+  } else {
+    expect(e.driver).toMatchObject({ name: 'RemoteDriverError', remoteName: 'SqliteError', code });
+    expect(e.driver?.message).not.toMatch(driverText);
+  }
+}
+
 describe.each(['primary', 'secondary'] as const)('every operation and every error, called from the %s', (role) => {
   const c = cluster();
   let caller: AgentNode;
@@ -87,6 +103,8 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
       cause: { name: 'WriteError', code: 'INVALID_PARAMS', method: 'OpenShadowSession', field: 'params.seed_from_table' },
     });
     expect(mismatch.message).toContain('SQLITE_ERROR');
+    // Seed 000: the driver's error stays reachable at the end of the cause chain on every node.
+    expectDriverError(mismatch, role, 'SQLITE_ERROR', /no column named extra/);
     expect(await other.shadows('list')).toEqual([]);
     expect(await other.query('SELECT COUNT(*) AS n FROM docs_shadow')).toEqual([{ n: 0 }]);
   });
@@ -111,6 +129,7 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
     await caller.open('pinned-a', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
     const e = await failure(caller.session('pinned-a', 'close'));
     expect(e).toMatchObject({ code: 'CLOSE_FAILED', sessionId: 'pinned-a', cause: { code: 'CONFLICT', method: 'CloseShadowSession' } });
+    expectDriverError(e, role, 'SQLITE_CONSTRAINT_TRIGGER', /pinned rows stay/);
     expect(await caller.send('onCloseCalls')).toEqual([expect.objectContaining({ code: 'CLOSE_FAILED', sessionId: 'pinned-a' })]);
     await caller.open('r1', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
     await other.open('r2', { shadowTable: 'docs_shadow', seedFromTable: 'docs' });
@@ -119,7 +138,10 @@ describe.each(['primary', 'secondary'] as const)('every operation and every erro
     expect(r.swept.sort()).toEqual(['r1', 'r2']);
     expect(r.errors).toEqual([expect.objectContaining({ name: 'ShadowSessionError', code: 'CLOSE_FAILED', sessionId: 'pinned-a' })]);
     expect(r.errors[0]!.message).toContain('pinned-a');
+    expectDriverError(r.errors[0]!, role, 'SQLITE_CONSTRAINT_TRIGGER', /pinned rows stay/);
     expect((await other.shadows<Array<{ session_id: string }>>('list')).map((s) => s.session_id)).toEqual(['pinned-a']);
+    // Seed 000: the reap's failure is in its result only; onClose still holds just the session's own failed close.
+    expect(await caller.send('onCloseCalls')).toHaveLength(1);
   });
 });
 

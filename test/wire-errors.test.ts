@@ -95,7 +95,11 @@ describe('bad input on the wire', () => {
     const before = await sessionCount();
     const r = await exchange([rpc('db.write', { meta: meta(), method: 'CreateSession', params: { id: 'exists', title: 'dup' } })]);
     expect(r).toMatchObject({ error: { code: -32003, data: { code: 'CONFLICT', method: 'CreateSession', retryable: false } } });
-    expect(JSON.stringify(r)).not.toMatch(/SQLITE|\/tmp|at .*\.js/);
+    // Of the driver's error only its class name and code cross the wire (data.cause), never its text, stack or a path.
+    const err = (r as { error: { message: string; data: { cause?: unknown } } }).error;
+    expect(err.data.cause).toEqual({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(err.message).not.toMatch(/SQLITE/);
+    expect(JSON.stringify(r)).not.toMatch(/constraint failed|sessions\.id|\/tmp|at .*\.js/);
     expect(await sessionCount()).toBe(before);
     expect(await reader.call('getSession', 'exists')).toMatchObject({ title: 'seed' });
   });

@@ -18,6 +18,10 @@ export interface ChildError {
   segmentId?: string;
   position?: number;
   cause?: { name?: string; code?: string; field?: string; method?: string; message?: string };
+  /** name and code of every error of the cause chain, outermost first (agent-storage fixture). */
+  chain?: Array<{ name?: string; code?: string }>;
+  /** A ShadowSessionError's `driverError` (agent-storage fixture). */
+  driver?: { name?: string; code?: string; remoteName?: string; message?: string };
 }
 
 /** Thrown by {@link NodeProcess.call} when the child's call failed. */

@@ -15,7 +15,11 @@ export {
 } from './error-codes.js';
 export {
   WriteError,
+  RemoteDriverError,
   isWriteError,
+  rootCause,
+  wireCauseOf,
+  type WireCause,
   type WriteErrorData,
   type WriteErrorOptions,
   type JsonRpcErrorObject,

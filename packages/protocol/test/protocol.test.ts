@@ -3,8 +3,11 @@ import {
   JSON_RPC_ERROR_NUMBERS,
   RETRYABLE,
   WRITE_ERROR_CODES,
+  RemoteDriverError,
   WriteError,
   assertWriteErrorCode,
+  rootCause,
+  wireCauseOf,
   codeFromJsonRpcNumber,
   parseWriteRequest,
 } from '@scribe/protocol';
@@ -64,6 +67,37 @@ suite('WriteError', () => {
       'params.session_id',
       false,
     ]);
+  });
+
+  it("carries the root cause's class name and code across the wire, never its text, and rebuilds it as a RemoteDriverError", () => {
+    class SqliteError extends Error {
+      override name = 'SqliteError';
+      constructor(message: string, readonly code: string) {
+        super(message);
+      }
+    }
+    const driver = new SqliteError('pinned rows stay (in /home/u/app.db)', 'SQLITE_CONSTRAINT_TRIGGER');
+    const mapped = new WriteError('CONFLICT', 'CloseShadowSession: a trigger refused the change', { method: 'CloseShadowSession', cause: driver });
+    const tagged = new WriteError('CONFLICT', 'CloseShadowSession: CLOSE_FAILED: …', { method: 'CloseShadowSession', cause: mapped });
+    expect(rootCause(tagged)).toBe(driver);
+    const wire = tagged.toJsonRpc();
+    expect(wire.data?.cause).toEqual({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_TRIGGER' });
+    expect(JSON.stringify(wire)).not.toMatch(/pinned|\/home/);
+    const back = WriteError.fromJsonRpc(JSON.parse(JSON.stringify(wire)));
+    expect(back.cause).toBeInstanceOf(RemoteDriverError);
+    expect(back.cause).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER', remoteName: 'SqliteError' });
+    expect((back.cause as Error).message).not.toMatch(/pinned/);
+    // Sent on again (a secondary relaying), the same two fields travel.
+    expect(wireCauseOf(back)).toEqual({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_TRIGGER' });
+  });
+
+  it('sends no cause when the root has no code or is a WriteError, and ignores a malformed one', () => {
+    expect(new WriteError('INTERNAL', 'x', { cause: new Error('no code') }).toJsonRpc().data?.cause).toBeUndefined();
+    expect(new WriteError('CONFLICT', 'x').withMethod('M').toJsonRpc().data?.cause).toBeUndefined();
+    for (const cause of [{ name: 'x y', code: 'C' }, { name: 'E', code: 'has space' }, { name: 'E' }, 'SQLITE_BUSY', null]) {
+      const back = WriteError.fromJsonRpc({ code: -32003, message: 'm', data: { code: 'CONFLICT', retryable: false, method: null, cause } });
+      expect(back.cause, JSON.stringify(cause)).toBeUndefined();
+    }
   });
 
   it('maps a foreign JSON-RPC error by its number', () => {

@@ -1,4 +1,4 @@
-import { WriteError, describe } from '@scribe/protocol';
+import { WriteError, describe, rootCause } from '@scribe/protocol';
 
 /**
  * Every code a {@link ShadowSessionError} carries. Closed set: switch on it.
@@ -57,6 +57,20 @@ export class ShadowSessionError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.sessionId = options.sessionId;
+  }
+
+  /**
+   * The driver's error underneath, when the database refused the operation (a
+   * trigger, a constraint, a seed that does not fit): the end of the `cause` chain.
+   * On the primary it is the driver's own error (better-sqlite3's `SqliteError`);
+   * on a secondary it is the `RemoteDriverError` rebuilt from the wire, with the
+   * same `code` (`SQLITE_CONSTRAINT_TRIGGER`) but without the driver's text, which
+   * never leaves the primary. Undefined when no driver error is involved.
+   */
+  get driverError(): (Error & { code: string }) | undefined {
+    const root = rootCause(this);
+    if (root === this || root instanceof WriteError || !(root instanceof Error)) return undefined;
+    return typeof (root as { code?: unknown }).code === 'string' ? (root as Error & { code: string }) : undefined;
   }
 }
 

@@ -207,6 +207,7 @@ describe('a session', () => {
     const nul = await failure(s.insert({ path: 'x', content: null }));
     expect(nul).toMatchObject({ code: 'INVALID_ROW' });
     expect(nul.cause).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.rows.0' });
+    expect(nul.driverError).toMatchObject({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_NOTNULL' });
     expect(await s.count()).toBe(0);
   });
 
@@ -234,9 +235,20 @@ describe('a session', () => {
     const e = await failure(s.close());
     expect(e).toMatchObject({ code: 'CLOSE_FAILED', sessionId: 'pinned-1' });
     expect(e.cause).toMatchObject({ code: 'CONFLICT', method: SHADOW_WRITE_NAMES.close });
+    // Seed 000: the driver's own error stays reachable at the end of the cause chain (on the primary, with its text).
+    expect(e.driverError).toMatchObject({ name: 'SqliteError', code: 'SQLITE_CONSTRAINT_TRIGGER', message: expect.stringContaining('pinned rows stay') });
     expect(calls).toEqual([e]);
     expect(await s.isOpen()).toBe(true);
     expect(await s.count()).toBe(2);
+  });
+
+  it('a retry of a failed close (same request id) gets the recorded error, with the driver code still reachable', async () => {
+    const s = await shadows.open('pinned-2', { shadowTable: 'files_shadow', seedFromTable: 'docs' });
+    const first = await failure(s.close({ requestId: 'close-pinned-2' }));
+    expect(first.driverError).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+    const replay = await failure(shadows.close('pinned-2', { requestId: 'close-pinned-2' }));
+    expect(replay).toMatchObject({ code: 'CLOSE_FAILED' });
+    expect(replay.driverError).toMatchObject({ name: 'RemoteDriverError', remoteName: 'SqliteError', code: 'SQLITE_CONSTRAINT_TRIGGER' });
   });
 
   it('a session whose shadow table was dropped still closes', async () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
-import { WriteError, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
+import { WriteError, wireCauseOf, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import { BUILTIN_MIGRATIONS } from './builtin-migrations.js';
 import { createDefaultRegistry } from './default-registry.js';
 import { mapDriverError } from './driver-errors.js';
@@ -325,7 +325,7 @@ export class Store {
           outcome = { ok: false, error, duplicate: false };
           stored = error.isRetryable()
             ? undefined
-            : JSON.stringify({ code: error.code, message: error.message, field: error.field });
+            : JSON.stringify({ code: error.code, message: error.message, field: error.field, cause: wireCauseOf(error) });
         }
         if (stored !== undefined) {
           insertRecord.run(rid, item.meta.source_instance_id, item.method, outcome.ok ? 1 : 0, stored, now);
