@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { applyCurveClientKeys, checkCurveClientKeys, type CurveClientKeys } from './curve.js';
 import { silentLogger } from './logger.js';
 import { endpointOption } from './validate-options.js';
+import { needsIpv6 } from './loopback.js';
 
 /** Options for {@link EventSubscriber}. */
 export interface EventSubscriberOptions {
@@ -66,6 +67,7 @@ export class EventSubscriber {
     const socket = new Subscriber({ linger: 0, reconnectInterval: 100, reconnectMaxInterval: 1000 });
     applyCurveClientKeys(socket, this.#curve);
     socket.subscribe(...this.#topics);
+    if (needsIpv6(this.#endpoint)) socket.ipv6 = true;
     socket.connect(this.#endpoint);
     this.#socket = socket;
     this.#receiving = this.#receiveLoop(socket);
@@ -88,6 +90,7 @@ export class EventSubscriber {
     } catch (error) {
       this.#logger.debug({ err: error, endpoint: old }, 'disconnect from the old endpoint failed');
     }
+    if (needsIpv6(endpoint)) socket.ipv6 = true;
     socket.connect(endpoint);
     this.#logger.info({ from: old, to: endpoint }, 'reconnecting to a new endpoint');
   }

@@ -12,9 +12,13 @@ export { EventSubscriber, type EventSubscriberOptions, type EventListener } from
 export { BindError } from './bind-error.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_BATCH_LENGTH,
   DEFAULT_MAX_JSON_DEPTH,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_CLOSE_GRACE_MS,
 } from './limits.js';
 export { z85Decode, assertCurveKey, curveKeyPair, type CurveServerKeys, type CurveClientKeys } from './curve.js';
+export { isLoopbackHost, isLoopbackTcpEndpoint, parseTcpEndpoint, needsIpv6, type TcpEndpoint } from './loopback.js';
+export { RateLimitedLog, DEFAULT_LOG_INTERVAL_MS, type RateLimitedLogOptions } from './rate-limited-log.js';
+export { ipcPath } from './endpoint.js';

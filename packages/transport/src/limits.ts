@@ -6,6 +6,15 @@
 /** Largest JSON-RPC message (bytes of the JSON frame) the server processes: 1 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * Hard cap on one incoming ZeroMQ message (`maxFrameBytes`): 64 MiB. Messages
+ * above `maxMessageBytes` and up to this cap are read and answered INVALID_REQUEST;
+ * a message above it is never allocated: libzmq closes the sender's connection and
+ * no reply can be sent. The cap keeps one peer from making the primary allocate
+ * gigabytes. {@link RpcClient} refuses to send a request above it.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
 /** Largest JSON-RPC batch (entries in the array) the server processes. */
 export const DEFAULT_MAX_BATCH_LENGTH = 1000;
 

@@ -11,9 +11,10 @@ import type { Logger } from 'pino';
 import { RPC_METHODS, WriteError } from '@scribe/protocol';
 import { DeadlineTimer } from './deadline-timer.js';
 import { applyCurveClientKeys, checkCurveClientKeys, type CurveClientKeys } from './curve.js';
-import { DEFAULT_TIMEOUT_MS } from './limits.js';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT_MS } from './limits.js';
 import { silentLogger } from './logger.js';
 import { endpointOption, integerOption } from './validate-options.js';
+import { needsIpv6 } from './loopback.js';
 
 /** Options for {@link RpcClient}. */
 export interface RpcClientOptions {
@@ -31,6 +32,12 @@ export interface RpcClientOptions {
   maxCoalescedCalls?: number;
   /** CURVE keys, when the server requires them. */
   curve?: CurveClientKeys;
+  /**
+   * Largest request sent, bytes; default {@link DEFAULT_MAX_FRAME_BYTES}, the
+   * server's hard cap, above which the server could only drop the connection. A
+   * larger call is refused here with INVALID_REQUEST and never sent.
+   */
+  maxRequestBytes?: number;
 }
 
 /** Per-call options of {@link RpcClient.call}. */
@@ -89,6 +96,7 @@ function isEagain(error: unknown): boolean {
 export class RpcClient {
   readonly #logger: Logger;
   readonly #defaultTimeoutMs: number;
+  readonly #maxRequestBytes: number;
   readonly #pending = new Map<number, PendingCall>();
   /** Calls whose request is not yet sent, in call order. */
   readonly #outbox = new Set<PendingCall>();
@@ -112,6 +120,7 @@ export class RpcClient {
     this.#endpoint = endpointOption('endpoint', options.endpoint);
     this.#logger = (options.logger ?? silentLogger()).child({ component: 'rpc-client' });
     this.#defaultTimeoutMs = integerOption('defaultTimeoutMs', options.defaultTimeoutMs, DEFAULT_TIMEOUT_MS, 1);
+    this.#maxRequestBytes = integerOption('maxRequestBytes', options.maxRequestBytes, DEFAULT_MAX_FRAME_BYTES, 1);
     this.#curve = checkCurveClientKeys(options.curve);
     this.#maxCoalesce = integerOption('maxCoalescedCalls', options.maxCoalescedCalls, MAX_COALESCED_CALLS, 1);
   }
@@ -149,6 +158,7 @@ export class RpcClient {
     socket.events.on('connect:retry', (event) => {
       if (!this.#retired.has(event.address)) this.#logger.trace({ endpoint: event.address, interval: event.interval }, 'connect retry');
     });
+    if (needsIpv6(this.#endpoint)) socket.ipv6 = true;
     socket.connect(this.#endpoint);
     this.#receiving = this.#receiveLoop(socket);
   }
@@ -178,6 +188,7 @@ export class RpcClient {
     } catch (error) {
       this.#logger.debug({ err: error, endpoint: old }, 'disconnect from the old endpoint failed');
     }
+    if (needsIpv6(endpoint)) socket.ipv6 = true;
     socket.connect(endpoint);
     this.#logger.info({ from: old, to: endpoint }, 'reconnecting to a new endpoint');
   }
@@ -206,6 +217,14 @@ export class RpcClient {
       json = JSON.stringify(params == null ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
     } catch (error) {
       return Promise.reject(new WriteError('INVALID_PARAMS', 'params are not JSON-serialisable', { method: writeName, cause: error }));
+    }
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.#maxRequestBytes) {
+      return Promise.reject(
+        new WriteError('INVALID_REQUEST', `Request of ${bytes} bytes exceeds the limit of ${this.#maxRequestBytes} bytes; it was not sent`, {
+          method: writeName,
+        }),
+      );
     }
     this.connect();
     return new Promise<R>((resolve, reject) => {

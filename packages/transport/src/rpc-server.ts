@@ -12,6 +12,7 @@ import { errorResponse } from './json-rpc-message.js';
 import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_MAX_BATCH_LENGTH,
+  DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_JSON_DEPTH,
   DEFAULT_MAX_MESSAGE_BYTES,
 } from './limits.js';
@@ -20,6 +21,7 @@ import { decodeRequestFrames, type FrameLimits } from './request-frames.js';
 import { RequestDispatcher, isPromiseLike, type Reply, type RpcHandler } from './request-dispatcher.js';
 import { SendQueue } from './send-queue.js';
 import { endpointOption, integerOption } from './validate-options.js';
+import { needsIpv6 } from './loopback.js';
 
 /** Options for {@link RpcServer}. */
 export interface RpcServerOptions {
@@ -33,6 +35,13 @@ export interface RpcServerOptions {
   logger?: Logger;
   /** Largest JSON frame processed, in bytes; default {@link DEFAULT_MAX_MESSAGE_BYTES}. Larger → INVALID_REQUEST, id null. */
   maxMessageBytes?: number;
+  /**
+   * Hard cap on one incoming message, bytes; default the larger of
+   * {@link DEFAULT_MAX_FRAME_BYTES} and `maxMessageBytes` + 64 KiB. Messages between
+   * `maxMessageBytes` and this cap are answered INVALID_REQUEST; above it libzmq
+   * closes the sender's connection without a reply (nothing is allocated).
+   */
+  maxFrameBytes?: number;
   /** Largest batch processed; default {@link DEFAULT_MAX_BATCH_LENGTH}. Larger → one INVALID_REQUEST. */
   maxBatchLength?: number;
   /** Deepest array/object nesting accepted; default {@link DEFAULT_MAX_JSON_DEPTH}. Deeper → INVALID_REQUEST. */
@@ -88,6 +97,7 @@ export class RpcServer {
   readonly #logger: Logger;
   readonly #limits: FrameLimits;
   readonly #closeGraceMs: number;
+  readonly #maxFrameBytes: number;
   readonly #dispatcher: RequestDispatcher;
   readonly #stats: RpcServerStats = { received: 0, replied: 0, dropped: 0, errors: 0 };
   #state: State = 'new';
@@ -128,6 +138,12 @@ export class RpcServer {
       maxMessageBytes: integerOption('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
       maxJsonDepth: integerOption('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH, 1),
     });
+    this.#maxFrameBytes = integerOption(
+      'maxFrameBytes',
+      options.maxFrameBytes,
+      Math.min(Math.max(DEFAULT_MAX_FRAME_BYTES, this.#limits.maxMessageBytes + 65_536), 2 ** 31 - 1),
+      this.#limits.maxMessageBytes + 2,
+    );
     this.#closeGraceMs = integerOption('closeGraceMs', options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS, 0);
     this.#dispatcher = new RequestDispatcher({
       logger: this.#logger,
@@ -186,9 +202,10 @@ export class RpcServer {
       mandatory: true,
       sendTimeout: 0,
       sendHighWaterMark: REPLY_HIGH_WATER_MARK,
-      // A backstop far above the JSON limit: messages between the two get an error
-      // reply; beyond it libzmq drops the connection before we allocate the message.
-      maxMessageSize: Math.min(this.#limits.maxMessageBytes * 2 + 65_536, 2 ** 31 - 1),
+      // The hard cap, far above the JSON limit: messages between the two are read and
+      // get an INVALID_REQUEST reply; beyond it libzmq drops the connection before the
+      // message is allocated, and no reply is possible (the peer's pipe is gone).
+      maxMessageSize: this.#maxFrameBytes,
     });
     const pub = new XPublisher({ linger: 0 });
     if (this.#curve !== undefined) {
@@ -250,6 +267,7 @@ export class RpcServer {
       throw new BindError(name, endpoint, 'EADDRINUSE', 'address already in use (another process is listening on this ipc socket)');
     }
     try {
+      if (needsIpv6(endpoint)) socket.ipv6 = true;
       await socket.bind(endpoint);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@
  * progress per socket (a second one rejects with EBUSY while the first waits).
  */
 import type { Logger } from 'pino';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 /** The one method of a zeromq.js socket the queue uses. */
 export interface SendableSocket {
@@ -22,14 +23,15 @@ interface Entry {
  */
 export class SendQueue {
   readonly #socket: SendableSocket;
-  readonly #logger: Logger;
+  readonly #failures: RateLimitedLog;
   readonly #onFailure: (error: unknown) => void;
   #queue: Entry[] = [];
   #draining: Promise<void> | undefined;
 
   constructor(socket: SendableSocket, logger: Logger, onFailure: (error: unknown) => void = () => {}) {
     this.#socket = socket;
-    this.#logger = logger;
+    // A flood of replies to a peer that left must not become a flood of log lines.
+    this.#failures = new RateLimitedLog(logger, 'send failed; message dropped');
     this.#onFailure = onFailure;
   }
 
@@ -38,7 +40,10 @@ export class SendQueue {
     return this.#queue.length;
   }
 
-  /** Queues `frames`; failures are logged at warn level and reported to `onFailure`. */
+  /**
+   * Queues `frames`; failures are reported to `onFailure` and logged at warn level
+   * as one short line per 10 s with the number of failures not logged since.
+   */
   post(frames: Array<Buffer | string>): void {
     this.#queue.push({ frames, resolve: undefined, reject: undefined });
     this.#kick();
@@ -79,7 +84,7 @@ export class SendQueue {
           if (entry.reject !== undefined) {
             entry.reject(error);
           } else {
-            this.#logger.warn({ err: error }, 'send failed; message dropped');
+            this.#failures.record(error);
             this.#onFailure(error);
           }
         }
