@@ -1,4 +1,5 @@
 import { SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
+import { isLoopbackHost, parseTcpEndpoint } from '@scribe/transport';
 import type { Command } from 'commander';
 import { onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
 import { UsageError } from './usage-error.js';
@@ -51,11 +52,11 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
   let endpoints: StartOptions['endpoints'];
   if (router !== undefined && pub !== undefined) {
     for (const [flag, ep] of [['--router', router], ['--pub', pub]] as const) {
-      const tcp = /^tcp:\/\/([^:]+):(\d+|\*)$/.exec(ep);
-      if (!/^ipc:\/\/.+/.test(ep) && tcp === null) {
-        throw new UsageError(`${optionSource(cmd, flag)} must be ipc://PATH or tcp://HOST:PORT, got ${JSON.stringify(ep)}`);
+      const tcp = parseTcpEndpoint(ep);
+      if (!/^ipc:\/\/.+/.test(ep) && tcp === undefined) {
+        throw new UsageError(`${optionSource(cmd, flag)} must be ipc://PATH or tcp://HOST:PORT (IPv6 in brackets: tcp://[::1]:PORT), got ${JSON.stringify(ep)}`);
       }
-      if (tcp !== null && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(tcp[1]!) && curveKeysFile === undefined) {
+      if (tcp !== undefined && !isLoopbackHost(tcp.host) && curveKeysFile === undefined) {
         throw new UsageError(
           `${optionSource(cmd, flag)} ${ep} would accept connections from other machines; tcp beyond loopback needs CURVE keys (scribe keygen --out keys.json, then --curve-keys keys.json on every member)`,
         );

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { isLoopbackHost } from '@scribe/transport';
 
 /** Where the optional HTTP listener binds. */
 export interface HttpOptions {
@@ -19,12 +20,11 @@ export interface HttpSource {
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
-/** True for loopback host names and addresses. */
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.test(host);
-}
+/**
+ * True for loopback host names and addresses; the transport's
+ * {@link isLoopbackHost} under its older name (one definition).
+ */
+export const isLoopback: (host: string) => boolean = isLoopbackHost;
 
 /**
  * The node's HTTP listener: `GET /healthz` (200 or 503, JSON `{ ok, role, reason }`)

@@ -18,6 +18,7 @@ export type { NodeEvent, NodeListener } from './node-events.js';
 export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog } from './change-feed.js';
 export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, type RuntimePaths } from './runtime-paths.js';
+export { InsecureEndpointError, INSECURE_ENDPOINT, checkEndpointPolicy, endpointExposure, type EndpointExposure } from './endpoint-policy.js';
 export { HttpEndpoint, isLoopback, type HttpOptions, type HttpSource } from './http-endpoint.js';
 export { NodeMetrics, type MetricsSource } from './node-metrics.js';
 export { resolvePlugins, schemaProblem, type PluginOptions, type ResolvedPlugins } from './plugins.js';

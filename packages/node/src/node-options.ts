@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { MaintenanceTask, Migration, ScribePlugin, WriteRegistry } from '@scribe/store';
 import type { HttpOptions } from './http-endpoint.js';
+import { checkEndpointPolicy } from './endpoint-policy.js';
 
 /** How often a secondary tries the primary lock and re-reads the discovery file. */
 export const DEFAULT_POLL_INTERVAL_MS = 100;
@@ -66,6 +67,14 @@ export interface OpenNodeOptions {
    * connect with it. Required for tcp beyond loopback.
    */
   curve?: { publicKey: string; secretKey: string; allowedClientKeys?: readonly string[] };
+  /**
+   * Allow endpoints that others can reach without CURVE keys: tcp beyond loopback
+   * (other machines) and abstract `ipc://@name` sockets (every local user). Off by
+   * default: `openNode` then refuses them with an {@link InsecureEndpointError}.
+   * Set it only when every process that can reach the endpoint is trusted (see the
+   * security section of docs/operations.md).
+   */
+  allowInsecure?: boolean;
   /** Serve `/healthz` and `/metrics` over HTTP (loopback unless `allowRemote`). Off by default. */
   http?: HttpOptions;
   /** Sweeps to run periodically while this node is primary (see {@link MaintenanceTask}). */
@@ -89,7 +98,11 @@ export interface NodeTimings {
   readonly startTimeoutMs: number;
 }
 
-/** Checks the options that openNode does not hand on to another package; throws a TypeError saying what to change. */
+/**
+ * Checks the options that openNode does not hand on to another package; throws a
+ * TypeError saying what to change (an {@link InsecureEndpointError} for an endpoint
+ * others could reach without CURVE).
+ */
 export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
   if (typeof options.dbPath !== 'string' || options.dbPath.length === 0) {
     throw new TypeError(`Expected 'dbPath' to be a path to the database file, got ${String(options.dbPath)}`);
@@ -107,6 +120,10 @@ export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
       }
     }
   }
+  if (options.allowInsecure !== undefined && typeof options.allowInsecure !== 'boolean') {
+    throw new TypeError(`Expected 'allowInsecure' to be a boolean, got ${String(options.allowInsecure)}`);
+  }
+  checkEndpointPolicy(options.endpoints, options);
   for (const [i, task] of (options.maintenance ?? []).entries()) {
     if (typeof task?.run !== 'function' || typeof task.name !== 'string') {
       throw new TypeError(`Expected 'maintenance[${i}]' to be { name, intervalMs, run }, got ${String(task)}`);

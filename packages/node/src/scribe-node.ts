@@ -33,6 +33,7 @@ import { HttpEndpoint } from './http-endpoint.js';
 import { NodeMetrics } from './node-metrics.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
+import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
 import { defaultEndpoints, ensurePrivateDir, removeStaleSockets, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
 
@@ -253,6 +254,9 @@ export class ScribeNode {
 
   /** @internal Takes a role; resolves once this node can serve. */
   async start(): Promise<void> {
+    for (const endpoint of checkEndpointPolicy(this.#options.endpoints, this.#options)) {
+      this.#log.warn({ endpoint }, 'insecure: every local user can connect to this endpoint without CURVE keys (use the default ipc sockets or curve)');
+    }
     ensurePrivateDir(this.paths.runtimeDir);
     ensurePrivateDir(this.paths.socketDir);
     if (this.#options.http !== undefined) {
