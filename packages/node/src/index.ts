@@ -17,7 +17,10 @@ export {
 export type { NodeEvent, NodeListener } from './node-events.js';
 export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog } from './change-feed.js';
 export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
-export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, type RuntimePaths } from './runtime-paths.js';
+export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, MAX_SOCKET_PATH, type RuntimePaths } from './runtime-paths.js';
+export { UnsafePathError, UNSAFE_PATH, ensureSafeDir, assertSafeAncestors, assertOwnDir, OWNER_ONLY, type AccessPolicy } from './safe-dir.js';
+export { createSocketDir, assertSafeIpcEndpoint, removeTempSocketDir, TEMP_SOCKET_DIR_PREFIX } from './socket-dir.js';
+export { resolveFileModes, prepareDatabaseFile, enforceSidecarModes, DEFAULT_FILE_MODE, FILE_MODES, type FileModes } from './file-modes.js';
 export { InsecureEndpointError, INSECURE_ENDPOINT, checkEndpointPolicy, endpointExposure, type EndpointExposure } from './endpoint-policy.js';
 export { HttpEndpoint, isLoopback, type HttpOptions, type HttpSource } from './http-endpoint.js';
 export { NodeMetrics, type MetricsSource } from './node-metrics.js';

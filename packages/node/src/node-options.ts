@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { MaintenanceTask, Migration, ScribePlugin, WriteRegistry } from '@scribe/store';
 import type { HttpOptions } from './http-endpoint.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
+import { resolveFileModes } from './file-modes.js';
 
 /** How often a secondary tries the primary lock and re-reads the discovery file. */
 export const DEFAULT_POLL_INTERVAL_MS = 100;
@@ -25,6 +26,13 @@ export interface OpenNodeOptions {
   instanceId?: string;
   /** Parent logger; the node logs through `{ node, role, component }` children. Default: silent. */
   logger?: Logger;
+  /**
+   * Mode of the database, its `-wal` and `-shm` files: 0o600 (default, owner only),
+   * 0o640 (the file's group reads) or 0o660 (the group reads and writes). The
+   * runtime and socket directories get the matching directory mode (0o700, 0o750,
+   * 0o770). Applied whatever the umask; see the security section of docs/operations.md.
+   */
+  fileMode?: number;
   /** Where lock, discovery file and sockets live. Default `.<db file name>.scribe/` beside the database. */
   runtimeDir?: string;
   /** Endpoints to bind when primary (e.g. `tcp://127.0.0.1:7000`). Default: owner-only ipc sockets in the runtime directory. */
@@ -124,6 +132,7 @@ export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
     throw new TypeError(`Expected 'allowInsecure' to be a boolean, got ${String(options.allowInsecure)}`);
   }
   checkEndpointPolicy(options.endpoints, options);
+  resolveFileModes(options.fileMode);
   for (const [i, task] of (options.maintenance ?? []).entries()) {
     if (typeof task?.run !== 'function' || typeof task.name !== 'string') {
       throw new TypeError(`Expected 'maintenance[${i}]' to be { name, intervalMs, run }, got ${String(task)}`);

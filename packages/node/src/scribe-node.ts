@@ -35,7 +35,12 @@ import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery
 import type { NodeEvent, NodeListener } from './node-events.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
-import { defaultEndpoints, ensurePrivateDir, removeStaleSockets, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
+import { removeStaleSockets, resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
+import { ensureSafeDir } from './safe-dir.js';
+import { assertSafeIpcEndpoint, primaryEndpoints, removeTempSocketDir } from './socket-dir.js';
+import { enforceSidecarModes, prepareDatabaseFile, resolveFileModes, type FileModes } from './file-modes.js';
+import { ipcPath } from '@scribe/transport';
+import { dirname } from 'node:path';
 
 /** What a primary holds beyond what every node holds. */
 interface PrimaryParts {
@@ -71,6 +76,7 @@ export class ScribeNode {
   readonly paths: RuntimePaths;
   readonly #options: OpenNodeOptions;
   readonly #timings: NodeTimings;
+  readonly #modes: FileModes;
   readonly #registry: WriteRegistry;
   readonly #root: Logger;
   #log: Logger;
@@ -102,6 +108,7 @@ export class ScribeNode {
   /** @internal use {@link openNode}. */
   constructor(options: OpenNodeOptions) {
     this.#timings = resolveNodeTimings(options);
+    this.#modes = resolveFileModes(options.fileMode);
     this.#options = options;
     this.instanceId = options.instanceId ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
     this.paths = resolveRuntimePaths(options.dbPath, options.runtimeDir);
@@ -257,8 +264,7 @@ export class ScribeNode {
     for (const endpoint of checkEndpointPolicy(this.#options.endpoints, this.#options)) {
       this.#log.warn({ endpoint }, 'insecure: every local user can connect to this endpoint without CURVE keys (use the default ipc sockets or curve)');
     }
-    ensurePrivateDir(this.paths.runtimeDir);
-    ensurePrivateDir(this.paths.socketDir);
+    ensureSafeDir(this.paths.runtimeDir, this.#modes);
     if (this.#options.http !== undefined) {
       this.#http = new HttpEndpoint(
         this.#options.http,
@@ -324,6 +330,7 @@ export class ScribeNode {
     let server: RpcServer | undefined;
     let coordinator: WriteCoordinator | undefined;
     try {
+      prepareDatabaseFile(this.paths.dbPath, this.#modes);
       store = Store.open({
         path: this.paths.dbPath,
         registry: this.#registry,
@@ -333,6 +340,7 @@ export class ScribeNode {
         ...(this.#options.autoMigrate === undefined ? {} : { autoMigrate: this.#options.autoMigrate }),
         logger: log,
       });
+      enforceSidecarModes(this.paths.dbPath, this.#modes);
       const writeStore = store;
       coordinator = new WriteCoordinator({
         store: {
@@ -344,7 +352,7 @@ export class ScribeNode {
         ...(this.#options.maxQueueDepth === undefined ? {} : { maxQueueDepth: this.#options.maxQueueDepth }),
         ...(this.#options.provenanceLevel === undefined ? {} : { provenanceLevel: this.#options.provenanceLevel }),
       });
-      const asked = this.#options.endpoints ?? defaultEndpoints(this.paths, epoch);
+      const asked = primaryEndpoints(this.paths, this.#options.endpoints, epoch, this.#modes);
       server = new RpcServer({
         routerEndpoint: asked.router,
         pubEndpoint: asked.pub,
@@ -428,6 +436,8 @@ export class ScribeNode {
       heartbeat.unref();
       const stopMaintenance = startMaintenance(this.#plugins.maintenance, () => this.#querier, log);
       this.#primary = { epoch, store, coordinator, server, endpoints, heartbeat, stopMaintenance, members };
+      const before = readDiscovery(this.paths.discoveryPath);
+      if (before !== undefined && before.router !== endpoints.router) removeTempSocketDir(before.router);
       writeDiscovery(this.paths.discoveryPath, {
         instance_id: this.instanceId,
         pid: process.pid,
@@ -451,7 +461,8 @@ export class ScribeNode {
     this.#epoch = epoch;
     this.#role = 'primary';
     this.#log = this.#root.child({ role: 'primary', component: 'node' });
-    removeStaleSockets(this.paths, epoch, this.#log);
+    const socketPath = ipcPath(this.#primary.endpoints.router);
+    if (socketPath !== undefined) removeStaleSockets(dirname(socketPath), epoch, this.#log);
     this.#log.info(
       {
         db: this.paths.dbPath,
@@ -491,6 +502,8 @@ export class ScribeNode {
   }
 
   #connect(primary: DiscoveryRecord): SecondaryParts {
+    assertSafeIpcEndpoint(primary.router, this.#modes);
+    assertSafeIpcEndpoint(primary.pub, this.#modes);
     const log = this.#root.child({ role: 'secondary' });
     const client = new RpcClient({ endpoint: primary.router, logger: log, ...this.#curveClient() });
     client.connect();
@@ -592,6 +605,7 @@ export class ScribeNode {
       .publish(SHUTDOWN_TOPIC, { instance_id: this.instanceId, epoch: p.epoch, reason, at: new Date().toISOString() })
       .catch(() => undefined);
     await p.server.close();
+    removeTempSocketDir(p.endpoints.router);
     p.store.close();
     const seen = readDiscovery(this.paths.discoveryPath);
     if (seen?.instance_id === this.instanceId) rmSync(this.paths.discoveryPath, { force: true });

@@ -17,19 +17,24 @@ describe('runtime paths', () => {
     expect(p.lockPath).toBe(join(dir, '.app.db.scribe', 'primary.lock'));
     expect(p.discoveryPath).toBe(join(dir, '.app.db.scribe', 'discovery.json'));
     expect(p.socketDir).toBe(p.runtimeDir);
-    expect(defaultEndpoints(p, 3)).toEqual({
+    expect(defaultEndpoints(p.socketDir!, 3)).toEqual({
       router: `ipc://${join(p.runtimeDir, 'router-000003.sock')}`,
       pub: `ipc://${join(p.runtimeDir, 'pub-000003.sock')}`,
     });
   });
 
-  it('moves sockets to a short owner-only path when the runtime path is too long for a Unix socket', () => {
+  it('has no fixed socket directory when the runtime path is too long for a Unix socket and there is no XDG_RUNTIME_DIR', () => {
     const deep = join(dir, 'x'.repeat(60), 'y'.repeat(60), 'app.db');
-    const p = resolveRuntimePaths(deep);
-    expect(p.socketDir.startsWith(tmpdir())).toBe(true);
-    expect(Buffer.byteLength(defaultEndpoints(p, 999999).router) - 'ipc://'.length).toBeLessThanOrEqual(100);
-    expect(resolveRuntimePaths(deep).socketDir).toBe(p.socketDir);
-    expect(resolveRuntimePaths(join(dir, 'other.db')).socketDir).not.toBe(p.socketDir);
+    expect(resolveRuntimePaths(deep, undefined, {}).socketDir).toBeUndefined();
+  });
+
+  it('uses a per-database directory under $XDG_RUNTIME_DIR when the runtime path is too long', () => {
+    const deep = join(dir, 'x'.repeat(60), 'y'.repeat(60), 'app.db');
+    const p = resolveRuntimePaths(deep, undefined, { XDG_RUNTIME_DIR: '/run/user/1000' });
+    expect(p.socketDir).toMatch(/^\/run\/user\/1000\/scribe-[0-9a-f]{16}$/);
+    expect(Buffer.byteLength(defaultEndpoints(p.socketDir!, 999999).router) - 'ipc://'.length).toBeLessThanOrEqual(100);
+    expect(resolveRuntimePaths(deep, undefined, { XDG_RUNTIME_DIR: '/run/user/1000' }).socketDir).toBe(p.socketDir);
+    expect(resolveRuntimePaths(join(dir, 'y'.repeat(100), 'other.db'), undefined, { XDG_RUNTIME_DIR: '/run/user/1000' }).socketDir).not.toBe(p.socketDir);
   });
 
   it('creates the runtime directory owner-only and tightens an existing one', () => {
