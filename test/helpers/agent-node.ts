@@ -11,8 +11,12 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/agent-storage-node.mjs', impo
 export class AgentNode {
   private constructor(readonly proc: NodeProcess) {}
 
-  static async spawn(dbPath: string, instanceId: string): Promise<AgentNode> {
-    return new AgentNode(await NodeProcess.spawn({ dbPath, instanceId }, 20_000, FIXTURE));
+  /**
+   * Starts one. `options` go to openNode, plus `pluginSpecs`: module specifiers
+   * (absolute paths or package names) whose plugins replace the fixture's own set.
+   */
+  static async spawn(dbPath: string, instanceId: string, options: Record<string, unknown> = {}): Promise<AgentNode> {
+    return new AgentNode(await NodeProcess.spawn({ dbPath, instanceId, ...options }, 20_000, FIXTURE));
   }
 
   get ready(): NodeProcess['ready'] {
@@ -34,6 +38,16 @@ export class AgentNode {
   }
   logs<T = unknown>(op: string, ...args: unknown[]) {
     return this.send<T>('logs', { op, args });
+  }
+  datastores<T = unknown>(op: string, ...args: unknown[]) {
+    return this.send<T>('datastores', { op, args });
+  }
+  datastore<T = unknown>(datastoreId: string, op: string, ...args: unknown[]) {
+    return this.send<T>('datastore', { datastoreId, op, args });
+  }
+  /** Any registered write by name, through this process's querier. */
+  write<T = unknown>(method: string, params: unknown) {
+    return this.send<T>('write', { method, args: params });
   }
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
     return this.send<T[]>('query', { sql, params });
@@ -73,8 +87,8 @@ export function agentCluster(prefix: string) {
     get dbPath() {
       return join(c.dir, 'shared.db');
     },
-    async spawn(instanceId: string): Promise<AgentNode> {
-      const p = await AgentNode.spawn(join(c.dir, 'shared.db'), instanceId);
+    async spawn(instanceId: string, options: Record<string, unknown> = {}): Promise<AgentNode> {
+      const p = await AgentNode.spawn(join(c.dir, 'shared.db'), instanceId, options);
       c.procs.push(p);
       return p;
     },

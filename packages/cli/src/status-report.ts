@@ -71,6 +71,7 @@ export function formatStatus(report: StatusReport): string {
     ['pub', report.discovery.pub],
     ['curve', report.discovery.curve_public_key === undefined ? 'off' : 'on'],
     ['schema version', String(p.schema_version)],
+    ['plugins', p.plugins === undefined || p.plugins.length === 0 ? 'none' : p.plugins.map((x) => `${x.name} (schema ${x.schema_version})`).join(', ')],
     ['queue depth', String(p.queue_depth)],
     ['uptime', `${p.uptime_s} s`],
     ['writes', `${p.writes.accepted} accepted, ${p.writes.completed} completed, ${p.writes.failed} failed, ${p.writes.rejected} rejected`],

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ensurePrivateDir, resolveRuntimePaths } from '@scribe/node';
-import { PrimaryLock, Store, migrationLabel } from '@scribe/store';
+import { PrimaryLock, Store, migrationLabel, type ScribePlugin } from '@scribe/store';
+import { loadPlugins, pluginOption, pluginSpecs } from '../plugin-specs.js';
 import { scribeCommand, setAction } from '../scribe-command.js';
 import { dbOption, stringOption } from '../shared-options.js';
 
@@ -10,11 +11,12 @@ import { dbOption, stringOption } from '../shared-options.js';
 export function migrateCommand(): Command {
   const cmd = scribeCommand('migrate', 'apply pending migrations (takes the primary lock; refuses while a primary runs)')
     .addOption(dbOption())
-    .addOption(new Option('--create', 'create the database (and its directory) when it does not exist'));
-  return setAction(cmd, (c) => migrate(stringOption(c, 'db')!, c.getOptionValue('create') === true));
+    .addOption(new Option('--create', 'create the database (and its directory) when it does not exist'))
+    .addOption(pluginOption());
+  return setAction(cmd, async (c) => migrate(stringOption(c, 'db')!, c.getOptionValue('create') === true, await loadPlugins(pluginSpecs(c))));
 }
 
-function migrate(db: string, create: boolean): number {
+function migrate(db: string, create: boolean, plugins: readonly ScribePlugin[]): number {
   const paths = resolveRuntimePaths(db);
   // A mistyped path must not leave a new directory and an empty database behind.
   if (!create && !existsSync(paths.dbPath)) {
@@ -29,7 +31,7 @@ function migrate(db: string, create: boolean): number {
     return 1;
   }
   try {
-    const store = Store.open({ path: paths.dbPath, autoMigrate: false });
+    const store = Store.open({ path: paths.dbPath, autoMigrate: false, plugins });
     try {
       const before = store.schemaVersion();
       const { applied } = store.migrate();

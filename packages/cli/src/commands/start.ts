@@ -3,10 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { isLoopback, openNode } from '@scribe/node';
-import { createDefaultRegistry } from '@scribe/store';
+import { createDefaultRegistry, type ScribePlugin } from '@scribe/store';
 import { readCurveKeys } from '../curve-keys-file.js';
 import { scribeCommand, setAction } from '../scribe-command.js';
 import { curveKeysOption, dbOption } from '../shared-options.js';
+import { loadPlugins, pluginOption, pluginSpecs } from '../plugin-specs.js';
 import { resolveStartOptions, type StartOptions } from '../start-options.js';
 
 /** How long a graceful shutdown may take before the process exits 1. */
@@ -24,8 +25,9 @@ export function startCommand(): Command {
     .addOption(new Option('--no-raw-sql', 'answer DISABLED to the raw SQL writes Exec/ExecBatch (env: SCRIBE_RAW_SQL=0)'))
     .addOption(new Option('--router <endpoint>', 'bind requests here when primary, e.g. tcp://127.0.0.1:7100 (goes with --pub)').env('SCRIBE_ROUTER'))
     .addOption(new Option('--pub <endpoint>', 'bind events here when primary, e.g. tcp://127.0.0.1:7101 (goes with --router)').env('SCRIBE_PUB'))
-    .addOption(curveKeysOption());
-  return setAction(cmd, (c) => start(resolveStartOptions(c)));
+    .addOption(curveKeysOption())
+    .addOption(pluginOption());
+  return setAction(cmd, async (c) => start(resolveStartOptions(c), await loadPlugins(pluginSpecs(c))));
 }
 
 /** Checks that the database's directory can be created and written, before anything starts. */
@@ -42,7 +44,7 @@ function checkDbPath(db: string): void {
   }
 }
 
-async function start(args: StartOptions): Promise<number> {
+async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Promise<number> {
   const logger = pino({ level: args.logLevel });
   checkDbPath(args.db);
   const curve = readCurveKeys(args.curveKeysFile);
@@ -60,6 +62,7 @@ async function start(args: StartOptions): Promise<number> {
     logger,
     autoMigrate: args.autoMigrate,
     registry: createDefaultRegistry({ rawSql: args.rawSql }),
+    plugins,
     ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
     ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
     ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
@@ -76,6 +79,7 @@ async function start(args: StartOptions): Promise<number> {
       rawSql: args.rawSql,
       http: node.httpAddress ?? null,
       curve: curve !== undefined,
+      plugins: node.info().plugins,
     },
     'scribe started',
   );
