@@ -68,3 +68,4 @@ export {
   type SqlStatement,
 } from './querier.js';
 export { PrimaryLock, type PrimaryLockOptions } from './primary-lock.js';
+export { backupDatabase, inspectDatabase, type DatabaseFacts } from './database-backup.js';

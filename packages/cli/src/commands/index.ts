@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { backupCommand } from './backup.js';
 import { keygenCommand } from './keygen.js';
 import { migrateCommand } from './migrate.js';
+import { restoreCommand } from './restore.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 
@@ -9,4 +11,11 @@ import { statusCommand } from './status.js';
  * `commands/<name>.ts` exporting a function that builds it with `scribeCommand` and
  * `setAction`, and add that function here.
  */
-export const COMMANDS: ReadonlyArray<() => Command> = [startCommand, statusCommand, migrateCommand, keygenCommand];
+export const COMMANDS: ReadonlyArray<() => Command> = [
+  startCommand,
+  statusCommand,
+  migrateCommand,
+  backupCommand,
+  restoreCommand,
+  keygenCommand,
+];
