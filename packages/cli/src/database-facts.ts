@@ -1,8 +1,13 @@
 import type { DatabaseFacts } from '@scribe/store';
 
-/** `1,234,567 bytes, 301 pages of 4096 bytes, schema version 2, integrity ok`: how backup and restore describe a file. */
+/**
+ * `1,234,567 bytes, 301 pages of 4096 bytes, schema version 2 (shadow@1), integrity ok`:
+ * how backup and restore describe a file (plugins' migration versions in brackets).
+ */
 export function describeFacts(f: DatabaseFacts): string {
-  return `${f.bytes.toLocaleString('en-US')} bytes, ${f.pages} pages of ${f.pageSize} bytes, schema version ${f.schemaVersion}, integrity ${f.integrity === 'ok' ? 'ok' : 'FAILED'}`;
+  const others = Object.entries(f.versions).filter(([ns]) => ns !== 'scribe');
+  const plugins = others.length === 0 ? '' : ` (${others.map(([ns, v]) => `${ns}@${v}`).join(', ')})`;
+  return `${f.bytes.toLocaleString('en-US')} bytes, ${f.pages} pages of ${f.pageSize} bytes, schema version ${f.schemaVersion}${plugins}, integrity ${f.integrity === 'ok' ? 'ok' : 'FAILED'}`;
 }
 
 /** Throws, naming the file and the first problems, unless `PRAGMA integrity_check` said ok. */

@@ -1,5 +1,7 @@
 import { closeSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { appliedMigrations, BUILTIN_NAMESPACE, versionsByNamespace } from './migrations.js';
+import type { SqliteDatabase } from './sqlite-database.js';
 
 /** What a database file holds, as `scribe backup` and `scribe restore` report it. */
 export interface DatabaseFacts {
@@ -11,8 +13,10 @@ export interface DatabaseFacts {
   readonly pages: number;
   /** `PRAGMA page_size`. */
   readonly pageSize: number;
-  /** The highest migration version recorded in the file; 0 when it has none (not a scribe database). */
+  /** scribe's own schema version recorded in the file; 0 when it has none (not a scribe database). */
   readonly schemaVersion: number;
+  /** The highest version recorded per migration namespace (`scribe`, each plugin's name, `application`). */
+  readonly versions: Readonly<Record<string, number>>;
   /** `ok`, or the problems `PRAGMA integrity_check` found (at most 10). */
   readonly integrity: 'ok' | string[];
 }
@@ -29,13 +33,15 @@ export function inspectDatabase(path: string): DatabaseFacts {
     throw new Error(`inspect: open ${path} read-only`, { cause: e });
   }
   try {
+    const versions = Object.fromEntries(versionsByNamespace(appliedMigrations(db as unknown as SqliteDatabase)));
     const problems = (db.pragma('integrity_check(10)') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
     return {
       path,
       bytes: statSync(path).size,
       pages: db.pragma('page_count', { simple: true }) as number,
       pageSize: db.pragma('page_size', { simple: true }) as number,
-      schemaVersion: schemaVersionOf(db),
+      schemaVersion: versions[BUILTIN_NAMESPACE] ?? 0,
+      versions,
       integrity: problems.length === 1 && problems[0] === 'ok' ? 'ok' : problems,
     };
   } catch (e) {
@@ -74,12 +80,4 @@ export function backupDatabase(source: string, destination: string): void {
     rmSync(destination, { force: true });
     throw new Error(`backup: copy ${source} into ${destination}`, { cause: e });
   }
-}
-
-/** The highest version in `_scribe_migrations`, 0 when the table is absent. */
-function schemaVersionOf(db: Database.Database): number {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_scribe_migrations'").get();
-  if (table === undefined) return 0;
-  const row = db.prepare('SELECT max(version) AS v FROM _scribe_migrations').get() as { v: number | null };
-  return row.v ?? 0;
 }
