@@ -40,7 +40,7 @@ async function sendRaw(frames: Array<string | Buffer>): Promise<Array<{ id: unkn
 }
 
 async function sessionCount(): Promise<number> {
-  return (await reader.call<unknown[]>('listSessions')).length;
+  return (await reader.call<unknown[]>('listAllSessions')).length;
 }
 
 beforeAll(async () => {

@@ -30,7 +30,7 @@ function rpc(method: string, params?: unknown, id: number | string = nextId++): 
 }
 
 async function sessionCount(): Promise<number> {
-  return (await reader.call<unknown[]>('listSessions')).length;
+  return (await reader.call<unknown[]>('listAllSessions')).length;
 }
 
 beforeAll(async () => {

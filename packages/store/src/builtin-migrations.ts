@@ -120,11 +120,51 @@ CREATE TABLE _scribe_changes (
 );
 `;
 
+/**
+ * The reference's per-template bandit statistics, kept by a trigger on every scored
+ * session: `times_used`, `total_reward`, `avg_reward` and `ucb_score` (the reference
+ * stores the mean there; callers add their exploration term), as the reference's
+ * `update_ucb_after_score` does. Two deliberate differences, both documented: times are
+ * RFC 3339 text like every scribe time (the score's `created_at`, i.e. the write's
+ * time, not the trigger's clock), and `last_used_at` is set (the reference declares it
+ * but never fills it). A score without a reward counts as 0, the reference column's
+ * default. Also an index for the reads by path across sessions.
+ */
+const V3_PROMPT_UCB_STATS = `
+CREATE TABLE prompt_ucb_stats (
+  template_id TEXT PRIMARY KEY REFERENCES prompt_templates (id) ON DELETE CASCADE,
+  times_used INTEGER NOT NULL DEFAULT 0,
+  total_reward REAL NOT NULL DEFAULT 0.0,
+  avg_reward REAL NOT NULL DEFAULT 0.0,
+  ucb_score REAL NOT NULL DEFAULT 9999.0,
+  last_used_at TEXT,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TRIGGER update_ucb_after_score
+AFTER INSERT ON session_scores
+WHEN NEW.template_id IS NOT NULL
+BEGIN
+  INSERT INTO prompt_ucb_stats (template_id, times_used, total_reward, avg_reward, ucb_score, last_used_at, updated_at)
+  VALUES (NEW.template_id, 1, COALESCE(NEW.reward, 0.0), COALESCE(NEW.reward, 0.0), COALESCE(NEW.reward, 0.0), NEW.created_at, NEW.created_at)
+  ON CONFLICT (template_id) DO UPDATE SET
+    times_used = times_used + 1,
+    total_reward = total_reward + COALESCE(NEW.reward, 0.0),
+    avg_reward = (total_reward + COALESCE(NEW.reward, 0.0)) / (times_used + 1),
+    ucb_score = (total_reward + COALESCE(NEW.reward, 0.0)) / (times_used + 1),
+    last_used_at = NEW.created_at,
+    updated_at = NEW.created_at;
+END;
+
+CREATE INDEX files_by_path ON files (path, created_at);
+`;
+
 /** scribe's own schema steps, in order. */
 export const BUILTIN_MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'agent tables', up: V1_AGENT_SCHEMA },
   { version: 2, name: 'request records and change log', up: V2_WRITE_PATH },
+  { version: 3, name: 'prompt UCB stats and its trigger', up: V3_PROMPT_UCB_STATS },
 ]);
 
 /** The highest built-in schema version this code knows. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;

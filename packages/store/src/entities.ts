@@ -95,6 +95,55 @@ export interface SessionScore {
   created_at: string;
 }
 
+/** The bandit statistics of one prompt template (`prompt_ucb_stats`, kept by a trigger on session_scores). */
+export interface PromptUcbStat {
+  template_id: string;
+  times_used: number;
+  total_reward: number;
+  avg_reward: number;
+  /** The mean reward, as the reference stores it (callers add their exploration term). */
+  ucb_score: number;
+  last_used_at: string | null;
+  updated_at: string;
+}
+
+/** An active template of a section with its statistics (`listActiveTemplatesBySection`). */
+export interface RankedPromptTemplate extends PromptTemplate {
+  /** 0 when the template has never been scored. */
+  avg_reward: number;
+  /** 0 when the template has never been scored. */
+  times_used: number;
+  /** 9999 when the template has never been scored (try it first). */
+  ucb_score: number;
+}
+
+/** One row of `listUCBRanking`: an active template and its statistics. */
+export interface UcbRankingRow {
+  id: string;
+  name: string;
+  section: string;
+  version: number;
+  is_default: boolean;
+  /** 0 when never scored. */
+  times_used: number;
+  /** 0 when never scored. */
+  avg_reward: number;
+  /** 9999 when never scored. */
+  ucb_score: number;
+  /** The `created_at` of its latest score; null when never scored (the reference answers 0). */
+  last_used_at: string | null;
+}
+
+/** Totals over evaluations and skills (`getEvaluatorStats`). */
+export interface EvaluatorStats {
+  total_evaluations: number;
+  /** The mean reward over every score (0 when there is none). */
+  avg_reward: number;
+  active_skills: number;
+  /** The `created_at` of the newest score, or null. */
+  last_evaluation: string | null;
+}
+
 /** The result of a delete write: how many rows went. */
 export interface DeleteResult {
   deleted: number;
@@ -105,6 +154,7 @@ const BOOLEAN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   projects: ['initialized'],
   skill_library: ['is_active'],
   prompt_templates: ['is_active', 'is_default'],
+  ucb_ranking: ['is_default'],
 };
 
 /** Turns a raw row of `table` into its entity (0/1 → booleans). */

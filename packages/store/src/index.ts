@@ -22,9 +22,13 @@ export {
   WriteRegistry,
   defineWrite,
   paramsError,
+  type AnyWriteDefinition,
   type WriteContext,
   type WriteDefinition,
+  type WriteInput,
+  type WriteResult,
 } from './write-registry.js';
+export { normaliseWireParams, GO_NULL_VALUE_KEYS } from './wire-params.js';
 export { createDefaultRegistry, AGENT_WRITES, type DefaultRegistryOptions } from './default-registry.js';
 export { BUILTIN_MIGRATIONS, SCHEMA_VERSION } from './builtin-migrations.js';
 export {
@@ -53,6 +57,10 @@ export type {
   Skill,
   PromptTemplate,
   SessionScore,
+  PromptUcbStat,
+  RankedPromptTemplate,
+  UcbRankingRow,
+  EvaluatorStats,
   DeleteResult,
 } from './entities.js';
 export type { ExecResult } from './writes/raw-sql-writes.js';
@@ -60,7 +68,13 @@ export {
   createQuerier,
   directWriteFn,
   QUERIER_WRITES,
+  READ_NAMES,
+  type AgentWrite,
   type Querier,
+  type QuerierBase,
+  type QuerierReads,
+  type ReadName,
+  type WriteMethods,
   type QuerierOptions,
   type WriteFn,
   type WriteOptions,

@@ -1,15 +1,8 @@
 import { uuidv7 } from '@scribe/protocol';
-import type {
-  DeleteResult,
-  FileRecord,
-  Message,
-  Project,
-  PromptTemplate,
-  Session,
-  SessionScore,
-  Skill,
-} from './entities.js';
+import { AGENT_WRITES } from './default-registry.js';
 import type { Store } from './store.js';
+import { StoreReads } from './store-reads.js';
+import type { AnyWriteDefinition, WriteInput, WriteResult } from './write-registry.js';
 import type { ExecResult } from './writes/raw-sql-writes.js';
 
 /** Per-call options of a write. */
@@ -25,161 +18,71 @@ export interface WriteOptions {
 /** Sends one write (by registered name) and resolves with its result; rejects with a WriteError. */
 export type WriteFn = (method: string, params: unknown, options?: WriteOptions) => Promise<unknown>;
 
-type Maybe<T> = T | null | undefined;
-
-/** Params of the built-in writes (column names; see the store's README for each). */
-export interface WriteParams {
-  CreateProject: { id?: string; name: string; path: string; status?: string; initialized?: boolean; acp_pid?: Maybe<number>; acp_port?: Maybe<number>; last_opened?: Maybe<string> };
-  UpdateProjectStatus: { id: string; status: string };
-  UpdateProjectLastOpened: { id: string; last_opened?: string };
-  MarkProjectInitialized: { id: string; acp_pid?: Maybe<number>; acp_port?: Maybe<number> };
-  DeleteProject: { id: string };
-  CreateSession: { id?: string; parent_session_id?: Maybe<string>; title: string; prompt_tokens?: number; completion_tokens?: number; cost?: number; summary_message_id?: Maybe<string> };
-  UpdateSession: { id: string; title?: string; prompt_tokens?: number; completion_tokens?: number; cost?: number; summary_message_id?: Maybe<string> };
-  DeleteSession: { id: string };
-  DeleteSessionMessages: { session_id: string };
-  CreateMessage: { id?: string; session_id: string; role: string; parts: string; model?: Maybe<string>; finished_at?: Maybe<string> };
-  UpdateMessage: { id: string; parts?: string; model?: Maybe<string>; finished_at?: Maybe<string> };
-  DeleteMessage: { id: string };
-  CreateFile: { id?: string; session_id: string; path: string; content: string; version?: number };
-  UpdateFile: { id: string; content: string };
-  DeleteFile: { id: string };
-  DeleteSessionFiles: { session_id: string };
-  InsertPromptTemplate: { id?: string; name: string; section: string; content: string; version?: number; is_active?: boolean; is_default?: boolean };
-  InsertSessionScore: {
-    id?: string; session_id: string; template_id?: Maybe<string>; reward?: Maybe<number>; success_score?: Maybe<number>; efficiency_score?: Maybe<number>;
-    judge_analysis?: Maybe<string>; judge_model?: Maybe<string>; prompt_tokens?: number; completion_tokens?: number; message_count?: number;
-    user_corrections?: number; evaluated_at?: Maybe<string>;
-  };
-  InsertSkill: { id?: string; title: string; content: string; source_session_id?: Maybe<string>; source_template_id?: Maybe<string>; task_type?: Maybe<string>; usage_count?: number; success_rate?: number; is_active?: boolean };
-  IncrementSkillUsage: { id: string; success?: boolean };
-}
-
 /** One SQL statement with bound parameters. */
 export interface SqlStatement {
   sql: string;
   params?: ReadonlyArray<string | number | boolean | null> | Record<string, string | number | boolean | null>;
 }
 
-/**
- * The one interface agents use, whatever their process's role: typed writes (sent
- * through the write path) and typed reads (on the local connection). Every method
- * is async so a remote implementation fits the same callers.
- */
-export interface Querier {
-  /** `CreateProject`: a new project (path unique). */
-  createProject(params: WriteParams['CreateProject'], options?: WriteOptions): Promise<Project>;
-  /** `UpdateProjectStatus`; NOT_FOUND when absent. */
-  updateProjectStatus(params: WriteParams['UpdateProjectStatus'], options?: WriteOptions): Promise<Project>;
-  /** `UpdateProjectLastOpened` (default: now); NOT_FOUND when absent. */
-  updateProjectLastOpened(params: WriteParams['UpdateProjectLastOpened'], options?: WriteOptions): Promise<Project>;
-  /** `MarkProjectInitialized`, optionally with the ACP pid and port; NOT_FOUND when absent. */
-  markProjectInitialized(params: WriteParams['MarkProjectInitialized'], options?: WriteOptions): Promise<Project>;
-  /** `DeleteProject`: `{deleted: 0|1}`. */
-  deleteProject(params: WriteParams['DeleteProject'], options?: WriteOptions): Promise<DeleteResult>;
-  /** `CreateSession`, optionally the child of another. */
-  createSession(params: WriteParams['CreateSession'], options?: WriteOptions): Promise<Session>;
-  /** `UpdateSession`: any of title, token counts, cost, summary message; NOT_FOUND when absent. */
-  updateSession(params: WriteParams['UpdateSession'], options?: WriteOptions): Promise<Session>;
-  /** `DeleteSession` with its messages, files and scores; children keep living, detached. */
-  deleteSession(params: WriteParams['DeleteSession'], options?: WriteOptions): Promise<{ deleted: number; messages: number; files: number; scores: number }>;
-  /** `DeleteSessionMessages`: every message of a session; message_count becomes 0. */
-  deleteSessionMessages(params: WriteParams['DeleteSessionMessages'], options?: WriteOptions): Promise<DeleteResult>;
-  /** `CreateMessage`; bumps the session's message_count. CONFLICT for a missing session. */
-  createMessage(params: WriteParams['CreateMessage'], options?: WriteOptions): Promise<Message>;
-  /** `UpdateMessage`: parts, model or finished_at; NOT_FOUND when absent. */
-  updateMessage(params: WriteParams['UpdateMessage'], options?: WriteOptions): Promise<Message>;
-  /** `DeleteMessage`; decrements the session's message_count. */
-  deleteMessage(params: WriteParams['DeleteMessage'], options?: WriteOptions): Promise<DeleteResult>;
-  /** `CreateFile`: a version of a file (next version when none is given). */
-  createFile(params: WriteParams['CreateFile'], options?: WriteOptions): Promise<FileRecord>;
-  /** `UpdateFile`: replaces the content of that version in place; NOT_FOUND when absent. */
-  updateFile(params: WriteParams['UpdateFile'], options?: WriteOptions): Promise<FileRecord>;
-  /** `DeleteFile`: one version. */
-  deleteFile(params: WriteParams['DeleteFile'], options?: WriteOptions): Promise<DeleteResult>;
-  /** `DeleteSessionFiles`: every version of every file of a session. */
-  deleteSessionFiles(params: WriteParams['DeleteSessionFiles'], options?: WriteOptions): Promise<DeleteResult>;
-  /** `InsertPromptTemplate`. */
-  insertPromptTemplate(params: WriteParams['InsertPromptTemplate'], options?: WriteOptions): Promise<PromptTemplate>;
-  /** `InsertSessionScore`; CONFLICT for a missing session. */
-  insertSessionScore(params: WriteParams['InsertSessionScore'], options?: WriteOptions): Promise<SessionScore>;
-  /** `InsertSkill`. */
-  insertSkill(params: WriteParams['InsertSkill'], options?: WriteOptions): Promise<Skill>;
-  /** `IncrementSkillUsage`, folding an optional outcome into success_rate; NOT_FOUND when absent. */
-  incrementSkillUsage(params: WriteParams['IncrementSkillUsage'], options?: WriteOptions): Promise<Skill>;
-  /** `DeactivateLowestSkill`: the skill deactivated, or null when none is active. */
-  deactivateLowestSkill(options?: WriteOptions): Promise<Skill | null>;
+/** The built-in agent writes, by name: `WriteParams['CreateMessage']` is what `createMessage` takes. */
+export type AgentWrite = (typeof AGENT_WRITES)[number];
 
+/**
+ * The params of each built-in write as a caller sends them, derived from its schema
+ * (`z.input`): `WriteParams['CreateMessage']`. Id-only writes also take a bare id string.
+ */
+export type WriteParams = { [W in AgentWrite as W['name']]: WriteInput<W> };
+
+/**
+ * One typed method per write, named by the write in camelCase (`CreateMessage` →
+ * `createMessage`), taking the write's params (optional when the write needs none)
+ * and resolving with its result.
+ */
+export type WriteMethods<W extends AnyWriteDefinition> = {
+  [D in W as Uncapitalize<D['name']>]: undefined extends WriteInput<D>
+    ? (params?: WriteInput<D>, options?: WriteOptions) => Promise<WriteResult<D>>
+    : (params: WriteInput<D>, options?: WriteOptions) => Promise<WriteResult<D>>;
+};
+
+/** The names of the typed reads: every public method of {@link StoreReads}. */
+export type ReadName = keyof StoreReads;
+
+/** The typed reads as promises, derived from {@link StoreReads} (see there for each). */
+export type QuerierReads = {
+  [K in ReadName]: StoreReads[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+};
+
+/** What every Querier has besides the typed writes and reads. */
+export interface QuerierBase {
   /** Any registered write by name (application writes). */
   write<R = unknown>(method: string, params: unknown, options?: WriteOptions): Promise<R>;
   /** One raw SQL statement on application tables (the `Exec` write). */
   exec(sql: string, params?: SqlStatement['params'], options?: WriteOptions): Promise<ExecResult>;
   /** Several raw statements, all or nothing (the `ExecBatch` write). */
   execBatch(statements: readonly SqlStatement[], options?: WriteOptions): Promise<ExecResult[]>;
-
-  /** The project with this id, or undefined. */
-  getProject(id: string): Promise<Project | undefined>;
-  /** The project at this path, or undefined. */
-  getProjectByPath(path: string): Promise<Project | undefined>;
-  /** Most recently opened first, never-opened last. */
-  listProjects(): Promise<Project[]>;
-  /** The session with this id, or undefined. */
-  getSession(id: string): Promise<Session | undefined>;
-  /** Newest first. */
-  listSessions(): Promise<Session[]>;
-  /** Children of a session, oldest first. */
-  listChildSessions(parentId: string): Promise<Session[]>;
-  /** The message with this id, or undefined. */
-  getMessage(id: string): Promise<Message | undefined>;
-  /** Messages of a session in creation order. */
-  listMessages(sessionId: string): Promise<Message[]>;
-  /** The file version with this id, or undefined. */
-  getFile(id: string): Promise<FileRecord | undefined>;
-  /** Every version of every file of a session, by path then version. */
-  listFiles(sessionId: string): Promise<FileRecord[]>;
-  /** The latest version of each path of a session, by path. */
-  listLatestFiles(sessionId: string): Promise<FileRecord[]>;
-  /** The skill with this id, or undefined. */
-  getSkill(id: string): Promise<Skill | undefined>;
-  /** Active skills, best success rate first. */
-  listActiveSkills(): Promise<Skill[]>;
-  /** Every skill, oldest first. */
-  listSkills(): Promise<Skill[]>;
-  /** The prompt template with this id, or undefined. */
-  getPromptTemplate(id: string): Promise<PromptTemplate | undefined>;
-  /** Templates of one section (or all), by name, newest version first. */
-  listPromptTemplates(section?: string): Promise<PromptTemplate[]>;
-  /** The session score with this id, or undefined. */
-  getSessionScore(id: string): Promise<SessionScore | undefined>;
-  /** Scores of a session, oldest first. */
-  listSessionScores(sessionId: string): Promise<SessionScore[]>;
   /** A read-only SQL statement on the local connection. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;
 }
 
-/** Querier method name → write name, for the writes with a params object. */
-export const QUERIER_WRITES = Object.freeze({
-  createProject: 'CreateProject',
-  updateProjectStatus: 'UpdateProjectStatus',
-  updateProjectLastOpened: 'UpdateProjectLastOpened',
-  markProjectInitialized: 'MarkProjectInitialized',
-  deleteProject: 'DeleteProject',
-  createSession: 'CreateSession',
-  updateSession: 'UpdateSession',
-  deleteSession: 'DeleteSession',
-  deleteSessionMessages: 'DeleteSessionMessages',
-  createMessage: 'CreateMessage',
-  updateMessage: 'UpdateMessage',
-  deleteMessage: 'DeleteMessage',
-  createFile: 'CreateFile',
-  updateFile: 'UpdateFile',
-  deleteFile: 'DeleteFile',
-  deleteSessionFiles: 'DeleteSessionFiles',
-  insertPromptTemplate: 'InsertPromptTemplate',
-  insertSessionScore: 'InsertSessionScore',
-  insertSkill: 'InsertSkill',
-  incrementSkillUsage: 'IncrementSkillUsage',
-} as const);
+/**
+ * The one interface agents use, whatever their process's role: typed writes (sent
+ * through the write path; one per built-in write, derived from {@link AGENT_WRITES})
+ * and typed reads (on the local connection; one per {@link StoreReads} method). Every
+ * method is async so a remote implementation fits the same callers.
+ */
+export type Querier = QuerierBase & WriteMethods<AgentWrite> & QuerierReads;
+
+/** Querier method name → write name, for every built-in write (derived from {@link AGENT_WRITES}). */
+export const QUERIER_WRITES: Readonly<{ [W in AgentWrite as Uncapitalize<W['name']>]: W['name'] }> = Object.freeze(
+  Object.fromEntries(AGENT_WRITES.map((w) => [methodName(w.name), w.name])),
+) as { [W in AgentWrite as Uncapitalize<W['name']>]: W['name'] };
+
+/** The names of the typed reads, from {@link StoreReads}' prototype (its public methods). */
+export const READ_NAMES: readonly ReadName[] = Object.freeze(
+  Object.getOwnPropertyNames(StoreReads.prototype).filter(
+    (n): n is ReadName => n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(StoreReads.prototype, n)?.value === 'function',
+  ),
+);
 
 /** Options of {@link createQuerier}. */
 export interface QuerierOptions {
@@ -192,26 +95,42 @@ export interface QuerierOptions {
 /** Builds a Querier over a store (reads) and a write function (writes). */
 export function createQuerier(options: QuerierOptions): Querier {
   const { store, write } = options;
-  const q: Record<string, unknown> = {
-    write: (method: string, params: unknown, o?: WriteOptions) => write(method, params, o),
-    deactivateLowestSkill: (o?: WriteOptions) => write('DeactivateLowestSkill', null, o),
-    exec: (sql: string, params?: SqlStatement['params'], o?: WriteOptions) =>
-      write('Exec', params === undefined ? { sql } : { sql, params }, o),
-    execBatch: (statements: readonly SqlStatement[], o?: WriteOptions) => write('ExecBatch', { statements }, o),
-    query: async (sql: string, params?: readonly unknown[] | Record<string, unknown>) => store.query(sql, params),
+  const base: QuerierBase = {
+    write: async <R>(method: string, params: unknown, o?: WriteOptions) => (await write(method, params, o)) as R,
+    exec: async (sql, params, o) => (await write('Exec', params === undefined ? { sql } : { sql, params }, o)) as ExecResult,
+    execBatch: async (statements, o) => (await write('ExecBatch', { statements }, o)) as ExecResult[],
+    query: async <T>(sql: string, params?: readonly unknown[] | Record<string, unknown>) => store.query<T>(sql, params),
   };
-  for (const [fn, name] of Object.entries(QUERIER_WRITES)) {
-    q[fn] = (params: unknown, o?: WriteOptions) => write(name, params, o);
+  return Object.freeze({ ...base, ...bindWrites(AGENT_WRITES, write), ...bindReads(store) });
+}
+
+/** `CreateMessage` → `createMessage`. */
+function methodName<N extends string>(name: N): Uncapitalize<N> {
+  return (name.charAt(0).toLowerCase() + name.slice(1)) as Uncapitalize<N>;
+}
+
+/**
+ * One method per definition, from the same list the {@link WriteMethods} type maps
+ * over, so the type and the object cannot disagree. The object is built by a loop,
+ * which the compiler cannot follow key by key: this is the one place that states
+ * its type.
+ */
+function bindWrites<W extends AnyWriteDefinition>(definitions: readonly W[], write: WriteFn): WriteMethods<W> {
+  const methods: Record<string, (params?: unknown, options?: WriteOptions) => Promise<unknown>> = {};
+  for (const d of definitions) {
+    const name = d.name;
+    methods[methodName(name)] = (params, o) => write(name, params === undefined ? null : params, o);
   }
-  const reads = [
-    'getProject', 'getProjectByPath', 'listProjects', 'getSession', 'listSessions', 'listChildSessions', 'getMessage',
-    'listMessages', 'getFile', 'listFiles', 'listLatestFiles', 'getSkill', 'listActiveSkills', 'listSkills',
-    'getPromptTemplate', 'listPromptTemplates', 'getSessionScore', 'listSessionScores',
-  ] as const;
-  for (const name of reads) {
-    q[name] = async (...args: unknown[]) => (store.reads[name] as (...a: unknown[]) => unknown).apply(store.reads, args);
+  return methods as WriteMethods<W>;
+}
+
+/** One async method per {@link StoreReads} method, reading `store.reads` at each call. */
+function bindReads(store: Pick<Store, 'reads'>): QuerierReads {
+  const reads: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of READ_NAMES) {
+    reads[name] = async (...args) => (store.reads[name] as (...a: unknown[]) => unknown).apply(store.reads, args);
   }
-  return Object.freeze(q) as unknown as Querier;
+  return reads as QuerierReads;
 }
 
 /**

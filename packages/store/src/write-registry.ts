@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describe, WriteError, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { normaliseWireParams } from './wire-params.js';
 
 /** What a write handler gets besides its params. */
 export interface WriteContext {
@@ -14,33 +15,65 @@ export interface WriteContext {
   change(entity: string, key: string, op: ChangeOp): void;
 }
 
-/** One write, defined once: its name, params schema and handler. */
-export interface WriteDefinition<P = unknown, R = unknown> {
+/**
+ * One write, defined once: its name, params schema and handler. The params type a
+ * caller sends (`I`, the schema's input) and the type the handler gets (`P`, its
+ * output) both come from the schema; the name `N` is kept as a literal so the
+ * Querier can derive a typed method per write (see {@link WriteMethods}).
+ */
+export interface WriteDefinition<P = unknown, R = unknown, I = P, N extends string = string, B extends string | undefined = string | undefined> {
   /** PascalCase, e.g. `CreateMessage`. */
-  readonly name: string;
+  readonly name: N;
   /** One line for the docs. */
   readonly description: string;
   /** Params schema; unknown keys should be refused (strict objects). */
-  readonly schema: z.ZodType<P>;
+  readonly schema: z.ZodType<P, I>;
   /** A long-running write: callers give it the long timeout (30 s instead of 5 s). */
   readonly long?: boolean;
+  /**
+   * For a write whose params are one id: the field a bare JSON string fills, so
+   * `"params": "s1"` means `{ [bareParam]: "s1" }` (the reference client sends id-only
+   * writes that way). Absent: a bare string is refused by the schema.
+   */
+  readonly bareParam?: B;
+  /**
+   * Unwrap Go `sql.Null*` objects (`{"String": "x", "Valid": true}`) in the params'
+   * top-level fields before the schema (default true). The raw-SQL writes turn it off:
+   * their `params` are bind values, whatever their names.
+   */
+  readonly goNullObjects?: boolean;
   /** Runs inside a savepoint of the primary's transaction; throws a WriteError to fail. */
   handler(ctx: WriteContext, params: P): R;
 }
 
-/** Identity function that types a write definition. */
-export function defineWrite<P, R>(definition: WriteDefinition<P, R>): WriteDefinition<P, R> {
+/** Any write definition, whatever its types (what a registry holds). */
+export type AnyWriteDefinition = WriteDefinition<any, any, any, string, string | undefined>;
+
+/**
+ * Types a write definition: the handler's params come from the schema, and the name
+ * and `bareParam` stay literal types for the Querier's mapped methods.
+ */
+export function defineWrite<const N extends string, P, R, I = P, const B extends string | undefined = undefined>(
+  definition: WriteDefinition<P, R, I, N, B>,
+): WriteDefinition<P, R, I, N, B> {
   return definition;
 }
+
+/** What a caller sends to write `W`: the schema's input, or a bare id string for an id-only write. */
+export type WriteInput<W> =
+  W extends WriteDefinition<any, any, infer I, string, infer B> ? I | (B extends string ? string : never) : never;
+
+/** What write `W` resolves with. */
+export type WriteResult<W> = W extends WriteDefinition<any, infer R, any, string, string | undefined> ? R : never;
 
 const WRITE_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,99}$/;
 
 /** The set of writes a store executes, by name. */
 export class WriteRegistry {
-  readonly #writes = new Map<string, WriteDefinition>();
+  readonly #writes = new Map<string, AnyWriteDefinition>();
 
   /** Adds a write; a name registered twice is a programming error (TypeError). */
-  register(definition: WriteDefinition<any, any>): this {
+  register(definition: AnyWriteDefinition): this {
     if (typeof definition?.name !== 'string' || !WRITE_NAME.test(definition.name)) {
       throw new TypeError(`Expected a write name of letters, digits, '_' or '.', got ${describe(definition?.name)}`);
     }
@@ -50,12 +83,12 @@ export class WriteRegistry {
     if (typeof definition.handler !== 'function') {
       throw new TypeError(`Expected write ${definition.name} to have a handler function`);
     }
-    this.#writes.set(definition.name, definition as WriteDefinition);
+    this.#writes.set(definition.name, definition);
     return this;
   }
 
   /** The write called `name`, if registered. */
-  get(name: string): WriteDefinition | undefined {
+  get(name: string): AnyWriteDefinition | undefined {
     return this.#writes.get(name);
   }
 
@@ -70,7 +103,9 @@ export class WriteRegistry {
   }
 
   /**
-   * Checks a write's params without running it and returns them parsed. Throws
+   * Checks a write's params without running it and returns them parsed. The
+   * reference client's shapes (a bare id string, Go `sql.Null*` objects) are first
+   * turned into scribe's natural JSON by {@link normaliseWireParams}. Throws
    * METHOD_NOT_FOUND for an unknown name and INVALID_PARAMS naming the field.
    */
   validate(name: string, params: unknown): unknown {
@@ -78,9 +113,18 @@ export class WriteRegistry {
     if (definition === undefined) {
       throw new WriteError('METHOD_NOT_FOUND', `Unknown write ${JSON.stringify(name)}`, { method: name });
     }
-    const parsed = definition.schema.safeParse(params);
+    const natural = normaliseWireParams(params, definition.bareParam, definition.goNullObjects ?? true);
+    const parsed = definition.schema.safeParse(natural);
     if (parsed.success) return parsed.data;
-    throw paramsError(name, params, parsed.error);
+    if (definition.bareParam !== undefined && (natural === null || typeof natural !== 'object' || Array.isArray(natural))) {
+      // An id-only write: say both shapes it takes.
+      throw new WriteError(
+        'INVALID_PARAMS',
+        `Expected params to be an id string or an object {"${definition.bareParam}": …}, got ${describe(natural)}`,
+        { method: name, field: 'params' },
+      );
+    }
+    throw paramsError(name, natural, parsed.error);
   }
 }
 
@@ -133,8 +177,9 @@ export function paramsError(method: string, params: unknown, error: z.ZodError):
             ? `a list of at most ${String(issue.maximum)} items`
             : `at most ${String(issue.maximum)}`;
       break;
+    case 'invalid_union':
     case 'custom':
-      // Refinements carry what they expect as their message (e.g. 'an RFC 3339 time').
+      // Refinements and unions carry what they expect as their message (e.g. 'an RFC 3339 time').
       expected = issue.message;
       break;
     default:

@@ -79,7 +79,7 @@ describe('executeBatch: request ids', () => {
     expect(outcomes[1]).toEqual({ ...outcomes[0], duplicate: true });
     expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'CONFLICT' }, duplicate: false });
     expect(outcomes[3]).toEqual({ ...outcomes[2], duplicate: true });
-    expect(store.reads.listSessions().map((s) => s.title)).toEqual(['a']);
+    expect(store.reads.listAllSessions().map((s) => s.title)).toEqual(['a']);
     expect(changes).toHaveLength(1);
   });
 

@@ -94,7 +94,7 @@ describe('Store.executeBatch', () => {
       item('DeleteSession', { id: 'x' }, 'other'),
       item('DeleteSession', { id: 'x' }, 'other'),
     ]);
-    expect(store.reads.listSessions()).toHaveLength(1);
+    expect(store.reads.listAllSessions()).toHaveLength(1);
     expect(r.outcomes[0]).toMatchObject({ ok: true, duplicate: false });
     expect(r.outcomes[1]).toEqual({ ...r.outcomes[0], duplicate: true });
     expect(r.outcomes[3]).toEqual({ ok: true, result: { deleted: 0, messages: 0, files: 0, scores: 0 }, duplicate: true });

@@ -25,7 +25,8 @@ describe('CreateFile', () => {
   it.each([
     ['an empty path', { session_id: 's1', path: '', content: '' }, 'params.path'],
     ['missing content', { session_id: 's1', path: 'a' }, 'params.content'],
-    ['version 0', { session_id: 's1', path: 'a', content: '', version: 0 }, 'params.version'],
+    ['a negative version', { session_id: 's1', path: 'a', content: '', version: -1 }, 'params.version'],
+    ['a version label that is not the reference\'s', { session_id: 's1', path: 'a', content: '', version: 'latest' }, 'params.version'],
     ['a fractional version', { session_id: 's1', path: 'a', content: '', version: 1.5 }, 'params.version'],
     ['an unknown key', { session_id: 's1', path: 'a', content: '', mode: 644 }, 'params.mode'],
   ])('refuses %s with INVALID_PARAMS naming the field, changing nothing', async (_, params, field) => {
@@ -66,7 +67,7 @@ describe('UpdateFile', () => {
     const before = snapshot(store);
     expect(await rejection(q.updateFile({ id: 'nope', content: 'x' }))).toMatchObject({ code: 'NOT_FOUND', method: 'UpdateFile' });
     expect(await rejection(q.write('UpdateFile', { id: 'f1' }))).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.content' });
-    expect(await rejection(q.write('UpdateFile', { id: 'f1', content: 'x', version: 2 }))).toMatchObject({ field: 'params.version' });
+    expect(await rejection(q.write('UpdateFile', { id: 'f1', content: 'x', version: 1.5 }))).toMatchObject({ field: 'params.version' });
     expect(snapshot(store)).toEqual(before);
   });
 });

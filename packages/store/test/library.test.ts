@@ -70,7 +70,7 @@ describe('InsertSessionScore', () => {
       evaluated_at: clock.iso,
       created_at: clock.iso,
     });
-    expect(await q.getSessionScore('sc1')).toEqual(sc);
+    expect(await q.getSessionScoreByID('sc1')).toEqual(sc);
     const given = await q.insertSessionScore({ session_id: 's1', evaluated_at: '2020-02-02T00:00:00.000Z', user_corrections: 2 });
     expect(given).toMatchObject({ evaluated_at: '2020-02-02T00:00:00.000Z', user_corrections: 2 });
   });
@@ -89,7 +89,7 @@ describe('InsertSessionScore', () => {
     expect(snapshot(store)).toEqual(before);
   });
 
-  it('listSessionScores: one session, oldest first', async () => {
+  it('listSessionScoresBySession: one session, oldest first', async () => {
     const { q, clock } = harness();
     await q.createSession({ id: 's1', title: 'a' });
     await q.createSession({ id: 's2', title: 'b' });
@@ -97,8 +97,8 @@ describe('InsertSessionScore', () => {
     clock.advance();
     await q.insertSessionScore({ id: 'a', session_id: 's1' });
     await q.insertSessionScore({ id: 'x', session_id: 's2' });
-    expect((await q.listSessionScores('s1')).map((s) => s.id)).toEqual(['z', 'a']);
-    expect(await q.getSessionScore('nope')).toBeUndefined();
+    expect((await q.listSessionScoresBySession('s1')).map((s) => s.id)).toEqual(['z', 'a']);
+    expect(await q.getSessionScoreByID('nope')).toBeUndefined();
   });
 });
 

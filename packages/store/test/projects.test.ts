@@ -40,7 +40,8 @@ describe('CreateProject', () => {
     ['missing name', { path: '/a' }, 'params.name'],
     ['empty name', { name: '', path: '/a' }, 'params.name'],
     ['path of the wrong type', { name: 'a', path: 7 }, 'params.path'],
-    ['initialized not a boolean', { name: 'a', path: '/a', initialized: 1 }, 'params.initialized'],
+    ['initialized not a boolean, 0 or 1', { name: 'a', path: '/a', initialized: 2 }, 'params.initialized'],
+    ['last_opened a negative number', { name: 'a', path: '/a', last_opened: -1 }, 'params.last_opened'],
     ['port out of range', { name: 'a', path: '/a', acp_port: 70000 }, 'params.acp_port'],
     ['last_opened not RFC 3339', { name: 'a', path: '/a', last_opened: 'yesterday' }, 'params.last_opened'],
     ['an unknown key', { name: 'a', path: '/a', colour: 'red' }, 'params.colour'],
@@ -107,7 +108,7 @@ describe('UpdateProjectLastOpened', () => {
       code: 'INVALID_PARAMS',
       field: 'params.last_opened',
     });
-    expect(await rejection(q.write('UpdateProjectLastOpened', { id: 'p1', last_opened: null }))).toMatchObject({ field: 'params.last_opened' });
+    expect(await rejection(q.write('UpdateProjectLastOpened', { id: 'p1', last_opened: 1.5 }))).toMatchObject({ field: 'params.last_opened' });
     expect(snapshot(store)).toEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
-import { QUERIER_WRITES, createQuerier, directWriteFn, type WriteFn } from '@scribe/store';
+import { AGENT_WRITES, QUERIER_WRITES, READ_NAMES, StoreReads, createQuerier, directWriteFn, type WriteFn } from '@scribe/store';
 import { harness, rejection } from './helpers.js';
 
 describe('createQuerier over any WriteFn', () => {
@@ -29,14 +29,27 @@ describe('createQuerier over any WriteFn', () => {
     ]);
   });
 
-  it('maps every typed write method to a registered write name', () => {
+  it('has one typed method per built-in write, named by the write in camelCase', () => {
     const { store } = harness();
-    const q = createQuerier({ store, write: async () => null }) as unknown as Record<string, unknown>;
-    for (const [method, name] of Object.entries(QUERIER_WRITES)) {
-      expect(store.registry.has(name)).toBe(true);
-      expect(typeof q[method]).toBe('function');
+    const q = createQuerier({ store, write: async () => null });
+    for (const w of AGENT_WRITES) {
+      const method = w.name.charAt(0).toLowerCase() + w.name.slice(1);
+      expect(QUERIER_WRITES[method as keyof typeof QUERIER_WRITES]).toBe(w.name);
+      expect(store.registry.has(w.name)).toBe(true);
+      expect(typeof Reflect.get(q, method)).toBe('function');
     }
-    expect(Object.keys(QUERIER_WRITES)).toHaveLength(20); // + deactivateLowestSkill, which takes no params
+    expect(Object.keys(QUERIER_WRITES)).toHaveLength(AGENT_WRITES.length);
+  });
+
+  it('has one async read per StoreReads method, answering what the store answers', async () => {
+    const { store, q } = harness();
+    await q.createSession({ id: 's1', title: 't' });
+    const reads = Object.getOwnPropertyNames(StoreReads.prototype).filter((n) => n !== 'constructor');
+    expect([...READ_NAMES].sort()).toEqual(reads.sort());
+    for (const name of READ_NAMES) expect(typeof q[name]).toBe('function');
+    const pending = q.getSessionByID('s1');
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toEqual(store.reads.getSessionByID('s1'));
   });
 
   it('passes a WriteFn rejection through as is', async () => {
@@ -62,7 +75,7 @@ describe('directWriteFn', () => {
     const a = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
     const b = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
     expect(b).toEqual(a);
-    expect(store.reads.listSessions()).toHaveLength(1);
+    expect(store.reads.listAllSessions()).toHaveLength(1);
   });
 
   it('rejects with the write error', async () => {

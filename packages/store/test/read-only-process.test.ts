@@ -40,7 +40,7 @@ describe('a read-only store in another process', () => {
     expect(report.request).toMatchObject({ request_id: 'committed-elsewhere', method: 'CreateSession', ok: true });
     expect(report.write).toMatchObject({ ok: false, name: 'WriteError', code: 'NOT_PRIMARY', retryable: true });
     // The secondary's attempt changed nothing.
-    expect((await q.listSessions()).map((s) => s.id).sort()).toEqual(['s1', 's2']);
+    expect((await q.listAllSessions()).map((s) => s.id).sort()).toEqual(['s1', 's2']);
   });
 
   it('sees a commit made after it opened, on its next read', async () => {

@@ -20,7 +20,7 @@ describe('a read-only store in another process', () => {
       const out = { session: await q.getSession('s1'), messages: (await q.listMessages('s1')).map((m) => m.id) };
       try { await q.createSession({ title: 'from a secondary' }); out.write = 'succeeded'; }
       catch (e) { out.write = { code: e.code, retryable: e.retryable }; }
-      out.sessions = (await q.listSessions()).length;
+      out.sessions = (await q.listAllSessions()).length;
       store.close();
       process.stdout.write(JSON.stringify(out));
     `;
@@ -37,7 +37,7 @@ describe('a read-only store in another process', () => {
     expect(out.messages).toEqual(['m1']);
     expect(out.write).toEqual({ code: 'NOT_PRIMARY', retryable: true });
     expect(out.sessions).toBe(1);
-    expect(await q.listSessions()).toHaveLength(1);
+    expect(await q.listAllSessions()).toHaveLength(1);
   });
 });
 
@@ -92,7 +92,7 @@ describe('query()', () => {
     await q.createSession({ id: 's1', title: 'a' });
     const err = await rejection(q.query(sql));
     expect(err).toMatchObject({ code: 'INVALID_PARAMS', method: 'query', field: 'sql' });
-    expect(await q.listSessions()).toHaveLength(1);
+    expect(await q.listAllSessions()).toHaveLength(1);
     expect(store.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
     expect(store.query('PRAGMA locking_mode')).toEqual([{ locking_mode: 'normal' }]);
     expect(store.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);

@@ -8,7 +8,7 @@ describe('the 21 agent writes, table-driven', () => {
   it('are exactly the writes MINIMAL_PARAMS and the Querier know', () => {
     expect(NAMES).toHaveLength(21);
     expect(Object.keys(MINIMAL_PARAMS).sort()).toEqual([...NAMES].sort());
-    expect([...Object.values(QUERIER_WRITES), 'DeactivateLowestSkill'].sort()).toEqual([...NAMES].sort());
+    expect(Object.values(QUERIER_WRITES).sort()).toEqual([...NAMES].sort());
     expect(createDefaultRegistry().names()).toEqual([...NAMES, 'Exec', 'ExecBatch']);
   });
 
@@ -50,9 +50,23 @@ describe('the 21 agent writes, table-driven', () => {
     expect(snapshot(store)).toEqual(before);
   });
 
-  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null))('%s refuses params that are not an object', (name) => {
+  const ID_ONLY = ['DeleteSession', 'DeleteSessionMessages', 'DeleteMessage', 'DeleteFile', 'DeleteSessionFiles', 'IncrementSkillUsage', 'MarkProjectInitialized', 'DeleteProject'];
+
+  it('declare a bare-string field exactly for the reference\'s id-only writes', () => {
+    expect(AGENT_WRITES.filter((w) => w.bareParam !== undefined).map((w) => w.name).sort()).toEqual([...ID_ONLY].sort());
+  });
+
+  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null && !ID_ONLY.includes(n)))('%s refuses a bare string as params', (name) => {
     const { store } = harness();
     const [outcome] = store.executeBatch([item(name, 'a string')]).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params' } });
+  });
+
+  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null))('%s refuses params that are a number, a boolean or a list, naming params', (name) => {
+    const { store } = harness();
+    for (const bad of [42, true, ['s1']]) {
+      const [outcome] = store.executeBatch([item(name, bad)]).outcomes;
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params' } });
+    }
   });
 });

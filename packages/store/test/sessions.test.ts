@@ -95,7 +95,7 @@ describe('DeleteSession', () => {
     expect(await q.getSession('s1')).toBeUndefined();
     expect(await q.listMessages('s1')).toEqual([]);
     expect(await q.listFiles('s1')).toEqual([]);
-    expect(await q.listSessionScores('s1')).toEqual([]);
+    expect(await q.listSessionScoresBySession('s1')).toEqual([]);
     expect((await q.getSession('child'))?.parent_session_id).toBeNull();
     expect((await q.listMessages('other')).map((m) => m.id)).toEqual(['m3']);
     const events = store.changesSince(seqBefore).map((c) => `${c.entity}:${c.key}:${c.op}`);
@@ -159,7 +159,7 @@ describe('session reads', () => {
     expect(await q.getSession('nope')).toBeUndefined();
   });
 
-  it('listSessions: newest first, and by insertion among equal timestamps (newest first)', async () => {
+  it('listAllSessions: every session, newest first, and by insertion among equal timestamps (newest first)', async () => {
     const { q, clock } = harness();
     await q.createSession({ id: 'old', title: 'a' });
     clock.advance();
@@ -167,7 +167,7 @@ describe('session reads', () => {
     await q.createSession({ id: 'mid-2', title: 'c' });
     clock.advance();
     await q.createSession({ id: 'new', title: 'd' });
-    expect((await q.listSessions()).map((s) => s.id)).toEqual(['new', 'mid-2', 'mid-1', 'old']);
+    expect((await q.listAllSessions()).map((s) => s.id)).toEqual(['new', 'mid-2', 'mid-1', 'old']);
   });
 
   it('listChildSessions: the children of one parent, oldest first', async () => {

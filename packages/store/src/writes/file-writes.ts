@@ -3,6 +3,18 @@ import type { DeleteResult, FileRecord } from '../entities.js';
 import { defineWrite } from '../write-registry.js';
 import { deleteWhere, id, mustGet, newId, updateRow } from './write-helpers.js';
 
+/**
+ * A file version: an integer ≥ 0, or the reference client's version labels, which
+ * it sends as strings: `"initial"` is 0, `"v<N>"` is N, and a decimal string is its number.
+ */
+const VERSION_EXPECTED = 'an integer of 0 or more, or "initial", "v<N>" or "<N>"';
+const VERSION_LABEL = /^(initial|v?\d{1,15})$/;
+const version = z
+  .union([z.number().int().min(0), z.string().refine((v) => VERSION_LABEL.test(v), { message: VERSION_EXPECTED })], {
+    error: VERSION_EXPECTED,
+  })
+  .transform((v) => (typeof v === 'number' ? v : v === 'initial' ? 0 : Number(v.replace(/^v/, ''))));
+
 export const CreateFile = defineWrite({
   name: 'CreateFile',
   description:
@@ -12,7 +24,7 @@ export const CreateFile = defineWrite({
     session_id: id,
     path: z.string().min(1),
     content: z.string(),
-    version: z.number().int().min(1).optional(),
+    version: version.optional(),
   }),
   handler(ctx, p): FileRecord {
     const rowId = newId(p.id);
@@ -30,15 +42,17 @@ export const CreateFile = defineWrite({
 export const UpdateFile = defineWrite({
   name: 'UpdateFile',
   description:
-    'Replaces the content of one file version in place (its version number stays; record a new version with CreateFile). Returns the file; NOT_FOUND when absent.',
-  schema: z.strictObject({ id, content: z.string() }),
-  handler: (ctx, p): FileRecord => updateRow<FileRecord>(ctx, 'files', p.id, { content: p.content }, 'UpdateFile'),
+    'Replaces the content of one file version in place and, with `version`, renumbers it (as the reference allows). Returns the file; NOT_FOUND when absent, CONFLICT when that (session, path, version) exists.',
+  schema: z.strictObject({ id, content: z.string(), version: version.optional() }),
+  handler: (ctx, p): FileRecord =>
+    updateRow<FileRecord>(ctx, 'files', p.id, { content: p.content, version: p.version }, 'UpdateFile'),
 });
 
 export const DeleteFile = defineWrite({
   name: 'DeleteFile',
   description: 'Deletes one file version. Returns {deleted: 0|1}.',
   schema: z.strictObject({ id }),
+  bareParam: 'id',
   handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'id', p.id) }),
 });
 
@@ -46,5 +60,6 @@ export const DeleteSessionFiles = defineWrite({
   name: 'DeleteSessionFiles',
   description: 'Deletes every file version of a session. Returns {deleted}.',
   schema: z.strictObject({ session_id: id }),
+  bareParam: 'session_id',
   handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'session_id', p.session_id) }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PromptTemplate, SessionScore, Skill } from '../entities.js';
 import { defineWrite } from '../write-registry.js';
-import { count, id, mustGet, newId, optionalText, timestamp, toSql } from './write-helpers.js';
+import { count, flag, id, mustGet, newId, optionalText, timestamp, toSql } from './write-helpers.js';
 
 const rate = z.number().min(0).max(1);
 const score = z.number().nullable().optional();
@@ -15,8 +15,8 @@ export const InsertPromptTemplate = defineWrite({
     section: z.string().min(1),
     content: z.string(),
     version: z.number().int().min(1).optional(),
-    is_active: z.boolean().optional(),
-    is_default: z.boolean().optional(),
+    is_active: flag.optional(),
+    is_default: flag.optional(),
   }),
   handler(ctx, p): PromptTemplate {
     const rowId = newId(p.id);
@@ -90,7 +90,7 @@ export const InsertSkill = defineWrite({
     task_type: optionalText,
     usage_count: count.optional(),
     success_rate: rate.optional(),
-    is_active: z.boolean().optional(),
+    is_active: flag.optional(),
   }),
   handler(ctx, p): Skill {
     const rowId = newId(p.id);
@@ -122,6 +122,7 @@ export const IncrementSkillUsage = defineWrite({
   description:
     'Counts one use of a skill. With `success`, folds the outcome into success_rate as a running mean: (rate × usage_count + outcome) / (usage_count + 1). Returns the skill; NOT_FOUND when absent.',
   schema: z.strictObject({ id, success: z.boolean().optional() }),
+  bareParam: 'id',
   handler(ctx, p): Skill {
     const skill = mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
     const rate =

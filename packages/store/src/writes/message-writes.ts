@@ -57,6 +57,7 @@ export const DeleteMessage = defineWrite({
   name: 'DeleteMessage',
   description: "Deletes a message and decrements its session's message_count. Returns {deleted: 0|1}.",
   schema: z.strictObject({ id }),
+  bareParam: 'id',
   handler(ctx, p): { deleted: number } {
     const row = ctx.db.prepare('SELECT session_id FROM messages WHERE id = ?').get(p.id) as { session_id: string } | undefined;
     if (row === undefined) return { deleted: 0 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeleteResult, Project } from '../entities.js';
 import { defineWrite } from '../write-registry.js';
-import { deleteWhere, id, mustGet, name, newId, timestamp, toSql, updateRow } from './write-helpers.js';
+import { deleteWhere, flag, id, mustGet, name, newId, timestamp, toSql, updateRow } from './write-helpers.js';
 
 const port = z.number().int().min(0).max(65535).nullable().optional();
 const pid = z.number().int().min(0).nullable().optional();
@@ -14,7 +14,7 @@ export const CreateProject = defineWrite({
     name,
     path: name,
     status: z.string().min(1).optional(),
-    initialized: z.boolean().optional(),
+    initialized: flag.optional(),
     acp_pid: pid,
     acp_port: port,
     last_opened: timestamp.nullable().optional(),
@@ -34,23 +34,33 @@ export const CreateProject = defineWrite({
 
 export const UpdateProjectStatus = defineWrite({
   name: 'UpdateProjectStatus',
-  description: "Sets a project's status. Returns the project; NOT_FOUND when absent.",
-  schema: z.strictObject({ id, status: z.string().min(1) }),
-  handler: (ctx, p): Project => updateRow<Project>(ctx, 'projects', p.id, { status: p.status }, 'UpdateProjectStatus'),
+  description:
+    "Sets a project's status and, when given, its ACP pid and port (null clears them; absent leaves them). Returns the project; NOT_FOUND when absent.",
+  schema: z.strictObject({ id, status: z.string().min(1), acp_pid: pid, acp_port: port }),
+  handler: (ctx, p): Project =>
+    updateRow<Project>(ctx, 'projects', p.id, { status: p.status, acp_pid: p.acp_pid, acp_port: p.acp_port }, 'UpdateProjectStatus'),
 });
 
 export const UpdateProjectLastOpened = defineWrite({
   name: 'UpdateProjectLastOpened',
-  description: "Sets a project's last_opened (default: now). Returns the project; NOT_FOUND when absent.",
-  schema: z.strictObject({ id, last_opened: timestamp.optional() }),
+  description: "Sets a project's last_opened (absent: the write's time; null: never opened). Returns the project; NOT_FOUND when absent.",
+  schema: z.strictObject({ id, last_opened: timestamp.nullable().optional() }),
   handler: (ctx, p): Project =>
-    updateRow<Project>(ctx, 'projects', p.id, { last_opened: p.last_opened ?? ctx.now }, 'UpdateProjectLastOpened'),
+    updateRow<Project>(
+      ctx,
+      'projects',
+      p.id,
+      // updateRow skips undefined fields, so an explicit null is bound as a value.
+      { last_opened: p.last_opened === undefined ? ctx.now : p.last_opened },
+      'UpdateProjectLastOpened',
+    ),
 });
 
 export const MarkProjectInitialized = defineWrite({
   name: 'MarkProjectInitialized',
   description: 'Marks a project initialized, optionally recording its ACP pid and port. Returns the project.',
   schema: z.strictObject({ id, acp_pid: pid, acp_port: port }),
+  bareParam: 'id',
   handler: (ctx, p): Project =>
     updateRow<Project>(
       ctx,
@@ -65,5 +75,6 @@ export const DeleteProject = defineWrite({
   name: 'DeleteProject',
   description: 'Deletes a project. Returns {deleted: 0|1}; a missing id is not an error.',
   schema: z.strictObject({ id }),
+  bareParam: 'id',
   handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'projects', 'id', p.id) }),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
-import { defineWrite, type WriteContext, type WriteDefinition } from '../write-registry.js';
+import { defineWrite, type AnyWriteDefinition, type WriteContext } from '../write-registry.js';
 
 /** What one raw statement did. */
 export interface ExecResult {
@@ -62,12 +62,13 @@ function disabled(name: string): never {
 }
 
 /** The raw-SQL writes, or their disabled stand-ins that answer DISABLED. */
-export function rawSqlWrites(enabled: boolean): WriteDefinition<any, any>[] {
+export function rawSqlWrites(enabled: boolean): AnyWriteDefinition[] {
   const Exec = defineWrite({
     name: 'Exec',
     description:
       'Runs exactly one SQL statement with bound parameters (application tables only). Returns {changes, last_insert_rowid}. Can be disabled (DISABLED).',
     schema: statement,
+    goNullObjects: false,
     handler: (ctx, p): ExecResult => (enabled ? run(ctx, 'Exec', 'params.sql', p) : disabled('Exec')),
   });
   const ExecBatch = defineWrite({
@@ -76,6 +77,7 @@ export function rawSqlWrites(enabled: boolean): WriteDefinition<any, any>[] {
       'Runs several statements atomically: all apply or none does. Returns one {changes, last_insert_rowid} per statement. Can be disabled (DISABLED).',
     schema: z.strictObject({ statements: z.array(statement).min(1).max(1000) }),
     long: true,
+    goNullObjects: false,
     handler: (ctx, p): ExecResult[] =>
       enabled ? p.statements.map((s, i) => run(ctx, 'ExecBatch', `params.statements.${i}.sql`, s)) : disabled('ExecBatch'),
   });

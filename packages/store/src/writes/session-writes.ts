@@ -7,11 +7,13 @@ const cost = z.number().min(0);
 
 export const CreateSession = defineWrite({
   name: 'CreateSession',
-  description: 'Creates a session (optionally the child of another). Returns the session.',
+  description:
+    'Creates a session (optionally the child of another). `message_count` starts at 0 unless given (the reference client sends it). Returns the session.',
   schema: z.strictObject({
     id: id.optional(),
     parent_session_id: id.nullable().optional(),
     title: z.string(),
+    message_count: count.optional(),
     prompt_tokens: count.optional(),
     completion_tokens: count.optional(),
     cost: cost.optional(),
@@ -22,9 +24,9 @@ export const CreateSession = defineWrite({
     ctx.db
       .prepare(
         `INSERT INTO sessions (id, parent_session_id, title, message_count, prompt_tokens, completion_tokens, cost, summary_message_id, created_at, updated_at)
-         VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(rowId, toSql(p.parent_session_id), p.title, p.prompt_tokens ?? 0, p.completion_tokens ?? 0, p.cost ?? 0, toSql(p.summary_message_id), ctx.now, ctx.now);
+      .run(rowId, toSql(p.parent_session_id), p.title, p.message_count ?? 0, p.prompt_tokens ?? 0, p.completion_tokens ?? 0, p.cost ?? 0, toSql(p.summary_message_id), ctx.now, ctx.now);
     ctx.change('sessions', rowId, 'created');
     return mustGet<Session>(ctx, 'sessions', rowId, 'CreateSession');
   },
@@ -49,6 +51,7 @@ export const DeleteSession = defineWrite({
   description:
     "Deletes a session with its messages, files and scores in one transaction; child sessions keep living with parent_session_id set to null. Returns the counts.",
   schema: z.strictObject({ id }),
+  bareParam: 'id',
   handler(ctx, p): { deleted: number; messages: number; files: number; scores: number } {
     const messages = deleteWhere(ctx, 'messages', 'session_id', p.id);
     const files = deleteWhere(ctx, 'files', 'session_id', p.id);
@@ -64,6 +67,7 @@ export const DeleteSessionMessages = defineWrite({
   name: 'DeleteSessionMessages',
   description: "Deletes every message of a session and sets its message_count to 0. Returns {deleted}.",
   schema: z.strictObject({ session_id: id }),
+  bareParam: 'session_id',
   handler(ctx, p): { deleted: number } {
     const deleted = deleteWhere(ctx, 'messages', 'session_id', p.session_id);
     const info = ctx.db

@@ -5,6 +5,9 @@ import type { WriteContext } from '../write-registry.js';
 import { isRfc3339 } from '../time.js';
 import { uuidv7 } from '@scribe/protocol';
 
+/** 9999-12-31T23:59:59Z: the last second an RFC 3339 time can name. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
+
 /** An id: a non-empty string of at most 200 characters. */
 export const id = z.string().min(1).max(200);
 /** A free-text field that must be present. */
@@ -13,10 +16,23 @@ export const text = z.string();
 export const name = z.string().min(1);
 /** A nullable, optional text column. */
 export const optionalText = z.string().nullable().optional();
-/** An RFC 3339 time. */
-export const timestamp = z.string().refine(isRfc3339, { message: 'an RFC 3339 time' });
+/**
+ * A time: an RFC 3339 string (stored as given), or whole Unix seconds as the reference
+ * client sends its `int64` times (stored as RFC 3339 UTC with milliseconds, like the
+ * times the store sets).
+ */
+const TIME_EXPECTED = 'an RFC 3339 time or whole Unix seconds';
+export const timestamp = z
+  .union([z.string().refine(isRfc3339, { message: TIME_EXPECTED }), z.number().int().min(0).max(MAX_UNIX_SECONDS)], {
+    error: TIME_EXPECTED,
+  })
+  .transform((v) => (typeof v === 'number' ? new Date(v * 1000).toISOString() : v));
 /** A non-negative integer counter. */
 export const count = z.number().int().min(0);
+/** A boolean column: `true`/`false`, or `1`/`0` as the reference client's `int64` flags. */
+export const flag = z
+  .union([z.boolean(), z.literal(0), z.literal(1)], { error: 'a boolean (or 0 or 1)' })
+  .transform((v) => v === true || v === 1);
 
 /** The id to use for a new row: the caller's, or a fresh time-ordered UUID (v7). */
 export function newId(given: string | undefined): string {
