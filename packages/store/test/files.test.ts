@@ -60,6 +60,20 @@ describe('UpdateFile', () => {
     expect(await q.listFiles('s1')).toEqual([u]);
   });
 
+  it('with version, renumbers that row (as the reference can), also from a reference version label; CONFLICT on a taken version', async () => {
+    const { q, store } = harness();
+    await q.createSession({ id: 's1', title: 'a' });
+    await q.createFile({ id: 'f1', session_id: 's1', path: 'a', content: 'one' });
+    await q.createFile({ id: 'f2', session_id: 's1', path: 'a', content: 'two' });
+    expect(await q.updateFile({ id: 'f2', content: 'five', version: 5 })).toMatchObject({ id: 'f2', version: 5, content: 'five' });
+    expect(await q.updateFile({ id: 'f2', content: 'seven', version: 'v7' })).toMatchObject({ version: 7 });
+    expect(await q.updateFile({ id: 'f1', content: 'first', version: 'initial' })).toMatchObject({ version: 0 });
+    expect((await q.listFiles('s1')).map((f) => `${f.id}@${f.version}`)).toEqual(['f1@0', 'f2@7']);
+    const before = snapshot(store);
+    expect(await rejection(q.updateFile({ id: 'f1', content: 'x', version: 7 }))).toMatchObject({ code: 'CONFLICT', method: 'UpdateFile' });
+    expect(snapshot(store)).toEqual(before);
+  });
+
   it('answers NOT_FOUND for a missing id and INVALID_PARAMS without content, changing nothing', async () => {
     const { q, store } = harness();
     await q.createSession({ id: 's1', title: 'a' });

@@ -74,6 +74,23 @@ describe('UpdateProjectStatus', () => {
     expect(await q.getProject('p1')).toEqual(updated);
   });
 
+  it('sets acp_pid and acp_port when given, clears them with null, and leaves them when absent', async () => {
+    const { q } = harness();
+    await q.createProject({ id: 'p1', name: 'a', path: '/a' });
+    expect(await q.updateProjectStatus({ id: 'p1', status: 'running', acp_pid: 4242, acp_port: 8765 })).toMatchObject({
+      status: 'running',
+      acp_pid: 4242,
+      acp_port: 8765,
+    });
+    expect(await q.updateProjectStatus({ id: 'p1', status: 'busy' })).toMatchObject({ status: 'busy', acp_pid: 4242, acp_port: 8765 });
+    expect(await q.updateProjectStatus({ id: 'p1', status: 'stopped', acp_pid: null, acp_port: null })).toMatchObject({
+      status: 'stopped',
+      acp_pid: null,
+      acp_port: null,
+    });
+    expect(await rejection(q.updateProjectStatus({ id: 'p1', status: 'x', acp_port: 70_000 }))).toMatchObject({ field: 'params.acp_port' });
+  });
+
   it('answers NOT_FOUND for a missing id and INVALID_PARAMS for an empty status', async () => {
     const { q, store } = harness();
     await q.createProject({ id: 'p1', name: 'a', path: '/a' });
@@ -87,7 +104,7 @@ describe('UpdateProjectStatus', () => {
 });
 
 describe('UpdateProjectLastOpened', () => {
-  it('defaults last_opened to the write time, or takes the given time', async () => {
+  it('defaults last_opened to the write time, or takes the given time (RFC 3339 or Unix seconds), or null', async () => {
     const { q, clock } = harness();
     await q.createProject({ id: 'p1', name: 'a', path: '/a' });
     const t1 = clock.advance();
@@ -97,6 +114,9 @@ describe('UpdateProjectLastOpened', () => {
     const given = await q.updateProjectLastOpened({ id: 'p1', last_opened: '2030-01-01T00:00:00.000Z' });
     expect(given).toMatchObject({ last_opened: '2030-01-01T00:00:00.000Z', updated_at: t2 });
     expect(await q.getProject('p1')).toEqual(given);
+    // Unix seconds (the reference's int64 time) and null (the reference's NULL: never opened).
+    expect(await q.updateProjectLastOpened({ id: 'p1', last_opened: 1_764_331_200 })).toMatchObject({ last_opened: '2025-11-28T12:00:00.000Z' });
+    expect(await q.updateProjectLastOpened({ id: 'p1', last_opened: null })).toMatchObject({ last_opened: null });
   });
 
   it('answers NOT_FOUND for a missing id and INVALID_PARAMS for a time that is not RFC 3339', async () => {
