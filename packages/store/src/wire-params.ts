@@ -25,9 +25,10 @@ export function normaliseWireParams(params: unknown, bareParam: string | undefin
   if (!goNullObjects || params === null || typeof params !== 'object' || Array.isArray(params)) return params;
   const fields = params as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(fields)) {
+  // for…in rather than Object.keys: no array per call on the hot path; params are plain JSON objects.
+  for (const key in fields) {
     const value = fields[key];
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(fields, key)) continue;
     const unwrapped = unwrapGoNull(value as Record<string, unknown>);
     if (unwrapped === value) continue;
     out ??= { ...fields };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDefaultRegistry } from '@scribe/store';
+import { READ_NAMES, createDefaultRegistry } from '@scribe/store';
 
 const README = fs.readFileSync(path.resolve(import.meta.dirname, '../README.md'), 'utf8');
 
@@ -11,5 +11,9 @@ describe('README', () => {
       .names()
       .filter((name) => !README.includes(`| \`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('documents every read of the Querier', () => {
+    expect(READ_NAMES.filter((name) => !README.includes(`\`${name}(`))).toEqual([]);
   });
 });

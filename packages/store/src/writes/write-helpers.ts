@@ -23,9 +23,11 @@ export const optionalText = z.string().nullable().optional();
  */
 const TIME_EXPECTED = 'an RFC 3339 time or whole Unix seconds';
 export const timestamp = z
-  .union([z.string().refine(isRfc3339, { message: TIME_EXPECTED }), z.number().int().min(0).max(MAX_UNIX_SECONDS)], {
-    error: TIME_EXPECTED,
-  })
+  // One check rather than a union of two schemas: a time is in many hot writes, and this is as fast as a plain string.
+  .custom<string | number>(
+    (v) => (typeof v === 'string' ? isRfc3339(v) : Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_UNIX_SECONDS),
+    { message: TIME_EXPECTED },
+  )
   .transform((v) => (typeof v === 'number' ? new Date(v * 1000).toISOString() : v));
 /** A non-negative integer counter. */
 export const count = z.number().int().min(0);
