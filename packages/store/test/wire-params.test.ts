@@ -90,6 +90,15 @@ describe('WriteRegistry.validate with the reference shapes', () => {
     expect(thrown(() => r.validate('Tag', 'a'))).toMatchObject({ field: 'params.label' });
   });
 
+  it('lets a Querier caller pass a bare id to the id-only writes, as the reference querier\'s DeleteSession(ctx, id)', async () => {
+    const { q } = harness();
+    await q.createSession({ id: 's1', title: 't' });
+    await q.insertSkill({ id: 'k1', title: 't', content: '' });
+    expect(await q.incrementSkillUsage('k1')).toMatchObject({ id: 'k1', usage_count: 1 });
+    expect(await q.deleteSession('s1')).toMatchObject({ deleted: 1 });
+    expect(await q.getSessionByID('s1')).toBeUndefined();
+  });
+
   it('stores a reference-shaped write exactly as the natural one (store level)', async () => {
     const natural = harness();
     const go = harness();
