@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ChildCallError, DATASTORES_FIXTURE, NodeProcess, waitFor } from './helpers/node-process.js';
 import { useTempCluster } from './helpers/temp-cluster.js';
@@ -65,10 +66,46 @@ describe('shared datastores across processes', () => {
     expect(Object.keys(finalState).sort()).toEqual(keys);
   });
 
+  it('merge pools: concurrent writers in three processes converge, in a watcher and in a passive (pulling) client', async () => {
+    const primary = await spawn({ instanceId: 'p0' });
+    const a = await spawn({ instanceId: 'merger-a', promote: false });
+    const b = await spawn({ instanceId: 'merger-b', promote: false });
+    const watcher = await spawn({ instanceId: 'pool-watcher', promote: false });
+    const passive = await spawn({ instanceId: 'pool-passive', promote: false });
+    await watcher.send('poolWatch', { pool: 'cursors' });
+    const fields = ['f1', 'f2', 'f3', 'f4', 'f5'];
+    type Synced = { seq: number; state: Record<string, unknown>; pulls: number };
+    // Three writers (the primary too) merge into the same fields at once.
+    const runs = [a, b, primary].map((p, i) => p.send<number>('poolMergeMany', { pool: 'cursors', fields, writer: `w${i}`, count: 200, inflight: 4 }));
+    // The passive client pulls while the merges go on; each pull moves it to a later seq.
+    let last = 0;
+    for (let pull = 0; pull < 3; pull++) {
+      await waitFor(async () => (await primary.send<{ seq: number }>('poolState', { pool: 'cursors' })).seq > last, 15_000, 'merges to land');
+      last = (await passive.send<Synced>('poolSyncOnce', { pool: 'cursors' })).seq;
+    }
+    expect(await Promise.all(runs)).toEqual([200, 200, 200]);
+    // Merges into one field from three processes combine member by member; they do not overwrite each other.
+    await Promise.all([a, b, primary].map((p, i) => p.send('poolMergeMany', { pool: 'cursors', fields: ['joined'], writer: `w${i}`, count: 1 })));
+    const final = await primary.send<{ seq: number; state: Record<string, Record<string, number>> }>('poolState', { pool: 'cursors' });
+    expect(final.state.joined).toEqual({ w0: 0, w1: 0, w2: 0 });
+    const pulled = await passive.send<Synced>('poolSyncOnce', { pool: 'cursors' });
+    expect(pulled).toMatchObject({ seq: final.seq, state: final.state });
+    await waitFor(async () => {
+      const w = await watcher.send<{ state: unknown; error: unknown }>('poolWatched');
+      return isDeepStrictEqual(w.state, final.state) || w.error !== null ? w : undefined;
+    }, 15_000, 'the watcher to converge');
+    expect(await watcher.send('poolWatched')).toMatchObject({ state: final.state, error: null });
+  });
+
   it('gives a secondary structured errors for bad keys and unknown datastores', async () => {
     await spawn({ instanceId: 'p0' });
     const s = await spawn({ instanceId: 's', promote: false });
     await s.send('open', { datastore: 'board', options: permanent });
+    // Reopening without options returns the permanent datastore (the defaults, temp and id, are not a conflict)…
+    expect(await s.send('open', { datastore: 'board' })).toBe('board');
+    // …and a real conflict says which option clashes.
+    const clash = await s.send('open', { datastore: 'board', options: { kind: 'temp' } }).catch((e: unknown) => e);
+    expect((clash as ChildCallError).error).toMatchObject({ code: 'CONFLICT', field: 'params.kind', message: expect.stringContaining('its kind is permanent, not temp') });
     const badKey = await s.send('set', { datastore: 'board', options: permanent, data: { id: 42 } }).catch((e: unknown) => e);
     expect((badKey as ChildCallError).error).toMatchObject({ name: 'WriteError', code: 'INVALID_PARAMS', field: 'params.data.id' });
     const unknown = await s.send('raw', { method: 'SetDatastoreRecord', params: { datastore_id: 'nope', data: { id: 'a' } } }).catch((e: unknown) => e);

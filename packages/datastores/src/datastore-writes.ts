@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
 import { defineWrite, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
-import { DATASTORE_ID, DATASTORE_KINDS, DEFAULT_TTL_MS, datastoreEntity } from './schema.js';
-
-const dsId = z.string().regex(DATASTORE_ID, 'expected 1–128 letters, digits, _ or -');
-const clientId = z.string().min(1).max(200);
-/** Optional time of the mutation (RFC 3339); defaults to the primary's clock. Lets tests and replays drive expiry. */
-const at = z.string().datetime({ offset: true }).optional();
+import { DATASTORE_KINDS, DEFAULT_TTL_MS, datastoreEntity } from './schema.js';
+import { expiresAt, expiryAfterMutation, isExpired, nowOf } from './expiry.js';
+import { MERGE_POOL_WRITES, dropPoolClient, purgeExpiredPools } from './merge-pool-writes.js';
+import { at, clientId, dsId, reopenConflict } from './write-params.js';
 
 /** A datastore as stored. */
 export interface DatastoreRow {
@@ -14,6 +12,8 @@ export interface DatastoreRow {
   kind: 'temp' | 'permanent';
   primary_key: string;
   ttl_ms: number | null;
+  /** 1 when the TTL restarts at every mutation; 0 (the default) when the expiry is fixed at open. */
+  sliding: number;
   expires_at: string | null;
   seq: number;
   created_at: string;
@@ -31,18 +31,10 @@ export interface MutationResult {
   subscribers: string[];
 }
 
-function nowOf(ctx: WriteContext, given: string | undefined): string {
-  return given === undefined ? ctx.now : new Date(given).toISOString();
-}
-
-function expiresAt(now: string, ttl: number | null): string | null {
-  return ttl === null ? null : new Date(Date.parse(now) + ttl).toISOString();
-}
-
 /** The live (not expired) datastore, or NOT_FOUND naming it. */
 function live(ctx: WriteContext, id: string, now: string, method: string): DatastoreRow {
   const row = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(id) as DatastoreRow | undefined;
-  if (row === undefined || (row.expires_at !== null && row.expires_at <= now)) {
+  if (row === undefined || isExpired(row.expires_at, now)) {
     throw new WriteError('NOT_FOUND', `${method}: no datastore ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, {
       method,
       field: 'params.datastore_id',
@@ -59,12 +51,12 @@ function subscribersOf(ctx: WriteContext, id: string): string[] {
   ).map((r) => r.client_id);
 }
 
-/** Bumps the datastore's seq and (temp) slides its expiry; returns the new seq. */
+/** Bumps the datastore's seq (and slides its expiry when it was opened with a sliding TTL); returns the new seq. */
 function bump(ctx: WriteContext, ds: DatastoreRow, now: string): number {
   const seq = ds.seq + 1;
   ctx.db
     .prepare('UPDATE _datastores SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?')
-    .run(seq, now, expiresAt(now, ds.ttl_ms), ds.id);
+    .run(seq, now, expiryAfterMutation(ds, now), ds.id);
   return seq;
 }
 
@@ -77,34 +69,32 @@ function remove(ctx: WriteContext, id: string): void {
 export const OpenDatastore = defineWrite({
   name: 'OpenDatastore',
   description:
-    'Returns the datastore with this id, creating it when absent (or expired: an expired one is replaced by a new, empty one). CONFLICT when it exists with another kind or primary key.',
+    'Returns the datastore with this id, creating it when absent (or expired: an expired one is replaced by a new, empty one). Reopening returns the existing one whatever ttl_ms or sliding say; only a kind or primary_key that is given and differs is CONFLICT, the message saying which. On create: kind temp, primary_key id, ttl_ms one hour, expiry fixed from open (sliding: true restarts it at every mutation).',
   schema: z.strictObject({
     id: dsId,
-    kind: z.enum(DATASTORE_KINDS),
-    primary_key: z.string().min(1).max(200),
+    kind: z.enum(DATASTORE_KINDS).optional(),
+    primary_key: z.string().min(1).max(200).optional(),
     ttl_ms: z.number().int().min(1).optional(),
+    sliding: z.boolean().optional(),
     at,
   }),
   handler(ctx, p): DatastoreRow {
     const now = nowOf(ctx, p.at);
     const existing = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow | undefined;
-    if (existing !== undefined && (existing.expires_at === null || existing.expires_at > now)) {
-      if (existing.kind !== p.kind || existing.primary_key !== p.primary_key) {
-        throw new WriteError(
-          'CONFLICT',
-          `OpenDatastore: ${p.id} exists as a ${existing.kind} datastore keyed by ${existing.primary_key}`,
-          { method: 'OpenDatastore', field: existing.kind !== p.kind ? 'params.kind' : 'params.primary_key' },
-        );
-      }
+    if (existing !== undefined && !isExpired(existing.expires_at, now)) {
+      const conflict = reopenConflict('OpenDatastore: datastore', p.id, existing, p);
+      if (conflict !== undefined) throw new WriteError('CONFLICT', conflict.message, { method: 'OpenDatastore', field: conflict.field });
       return existing;
     }
     if (existing !== undefined) remove(ctx, p.id);
-    const ttl = p.kind === 'temp' ? (p.ttl_ms ?? DEFAULT_TTL_MS) : null;
+    const kind = p.kind ?? 'temp';
+    const ttl = kind === 'temp' ? (p.ttl_ms ?? DEFAULT_TTL_MS) : null;
+    const sliding = kind === 'temp' && p.sliding === true ? 1 : 0;
     ctx.db
       .prepare(
-        'INSERT INTO _datastores (id, kind, primary_key, ttl_ms, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)',
+        'INSERT INTO _datastores (id, kind, primary_key, ttl_ms, sliding, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
       )
-      .run(p.id, p.kind, p.primary_key, ttl, expiresAt(now, ttl), now, now);
+      .run(p.id, kind, p.primary_key ?? 'id', ttl, sliding, expiresAt(now, ttl), now, now);
     ctx.change('datastores', p.id, 'created');
     return ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow;
   },
@@ -182,32 +172,34 @@ export const UnsubscribeDatastore = defineWrite({
 
 export const DropDatastoreClient = defineWrite({
   name: 'DropDatastoreClient',
-  description: 'Removes a client id from every datastore at once (on disconnect). Returns the ids of the datastores it left.',
+  description: 'Removes a client id from every datastore and merge pool at once (on disconnect). Returns the ids of the datastores and of the pools it left.',
   schema: z.strictObject({ client_id: clientId }),
-  handler(ctx, p): { datastores: string[] } {
+  handler(ctx, p): { datastores: string[]; pools: string[] } {
     const ids = (
       ctx.db.prepare('SELECT datastore_id FROM _datastore_subscribers WHERE client_id = ? ORDER BY datastore_id').all(p.client_id) as Array<{
         datastore_id: string;
       }>
     ).map((r) => r.datastore_id);
     ctx.db.prepare('DELETE FROM _datastore_subscribers WHERE client_id = ?').run(p.client_id);
-    return { datastores: ids };
+    return { datastores: ids, pools: dropPoolClient(ctx, p.client_id) };
   },
 });
 
 export const PurgeExpiredDatastores = defineWrite({
   name: 'PurgeExpiredDatastores',
-  description: 'Removes every expired datastore with its records and subscribers. Returns how many.',
+  description:
+    'Removes every expired datastore with its records and subscribers, and every expired merge pool with its fields and subscribers. Returns {purged (the total), datastores, pools}.',
   schema: z.strictObject({ at }).nullable().optional(),
-  handler(ctx, p): { purged: number } {
+  handler(ctx, p): { purged: number; datastores: number; pools: number } {
     const now = nowOf(ctx, p?.at);
     const ids = ctx.db.prepare('SELECT id FROM _datastores WHERE expires_at IS NOT NULL AND expires_at <= ?').all(now) as Array<{ id: string }>;
     for (const { id } of ids) remove(ctx, id);
-    return { purged: ids.length };
+    const pools = purgeExpiredPools(ctx, now);
+    return { purged: ids.length + pools, datastores: ids.length, pools };
   },
 });
 
-/** Every datastore write. */
+/** Every write of this package: the datastore writes, then the merge-pool writes. */
 export const DATASTORE_WRITES: readonly WriteDefinition<any, any>[] = Object.freeze([
   OpenDatastore,
   SetDatastoreRecord,
@@ -216,6 +208,7 @@ export const DATASTORE_WRITES: readonly WriteDefinition<any, any>[] = Object.fre
   UnsubscribeDatastore,
   DropDatastoreClient,
   PurgeExpiredDatastores,
+  ...MERGE_POOL_WRITES,
 ]);
 
 /** Registers the datastore writes on a registry (every process of the cluster must). */

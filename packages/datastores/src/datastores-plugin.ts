@@ -15,7 +15,7 @@ export interface DatastoresPluginOptions {
 }
 
 /**
- * The shared-datastores plugin: the datastore tables, the seven datastore writes, and
+ * The shared-datastores plugin: the datastore tables, the datastore and merge-pool writes, and
  * a purge of expired temp datastores every `purgeIntervalMs`, on the primary only.
  * (Expired datastores are invisible at once; the purge reclaims their rows.)
  * {@link plugin} is this with the defaults.

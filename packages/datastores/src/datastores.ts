@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { WriteError } from '@scribe/protocol';
 import type { Querier, StoredChange } from '@scribe/store';
 import type { DatastoreRow, MutationResult } from './datastore-writes.js';
-import { DATASTORE_ID, DEFAULT_TTL_MS, datastoreEntity, type DatastoreKind } from './schema.js';
+import type { MergePoolRow } from './merge-pool-writes.js';
+import { MergePool, type OpenMergePoolOptions } from './merge-pool.js';
+import { DATASTORE_ID, datastoreEntity, type DatastoreKind } from './schema.js';
 
 /** What {@link Datastores} needs from a node: its querier and (for `watch`) its change feed. */
 export interface DatastoresOptions {
@@ -13,14 +15,24 @@ export interface DatastoresOptions {
   clock?: () => Date;
 }
 
-/** Options of {@link Datastores.open}. */
+/**
+ * Options of {@link Datastores.open}. They shape a datastore when it is created; a
+ * reopen returns the existing one, and only a `kind` or `primaryKey` that is given
+ * and differs from it is an error (CONFLICT, saying which).
+ */
 export interface OpenDatastoreOptions {
   /** Default `temp`. */
   kind?: DatastoreKind;
   /** The field of each record that keys it. Default `id`. */
   primaryKey?: string;
-  /** Temp only: the datastore expires this long after its last mutation (or creation). Default one hour. */
+  /** Temp only: the datastore expires this long after it was opened (created). Default one hour. */
   ttlMs?: number;
+  /**
+   * Temp only: restart the TTL at every mutation instead (a sliding expiry: the
+   * datastore lives while it is used). Default false: the expiry is fixed at open,
+   * as the reference's.
+   */
+  slidingTtl?: boolean;
 }
 
 /** One record as read: its key, the datastore seq of its last mutation, and its data. */
@@ -75,15 +87,51 @@ export class Datastores {
         field: 'params.id',
       });
     }
-    const kind = options.kind ?? 'temp';
+    // Only what the caller gave: the primary applies the defaults on create, and compares only these on a reopen.
     const row = (await this.#q.write('OpenDatastore', {
       id: dsId,
-      kind,
-      primary_key: options.primaryKey ?? 'id',
-      ...(kind === 'temp' ? { ttl_ms: options.ttlMs ?? DEFAULT_TTL_MS } : {}),
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+      ...(options.primaryKey === undefined ? {} : { primary_key: options.primaryKey }),
+      ...(options.ttlMs === undefined ? {} : { ttl_ms: options.ttlMs }),
+      ...(options.slidingTtl === undefined ? {} : { sliding: options.slidingTtl }),
       at: this.now(),
     })) as DatastoreRow;
     return new Datastore(this, this.#q, this.#changes, row);
+  }
+
+  /**
+   * Returns the merge pool, creating it when absent; without an id, a fresh random
+   * public id. Like {@link open}, the options shape a new pool, and only a different
+   * `kind` given on a reopen is CONFLICT.
+   */
+  async openPool(id?: string, options: OpenMergePoolOptions = {}): Promise<MergePool> {
+    const poolId = id ?? randomBytes(12).toString('base64url');
+    if (!DATASTORE_ID.test(poolId)) {
+      throw new WriteError('INVALID_PARAMS', `Expected the merge pool id to be 1–128 letters, digits, _ or -, got ${JSON.stringify(poolId)}`, {
+        method: 'OpenMergePool',
+        field: 'params.id',
+      });
+    }
+    const row = await this.#q.write<MergePoolRow>('OpenMergePool', {
+      id: poolId,
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+      ...(options.ttlMs === undefined ? {} : { ttl_ms: options.ttlMs }),
+      ...(options.slidingTtl === undefined ? {} : { sliding: options.slidingTtl }),
+      at: this.now(),
+    });
+    return new MergePool(this, this.#q, this.#changes, row);
+  }
+
+  /** The merge pool if it exists and has not expired (no write). */
+  async getPool(id: string): Promise<MergePool | undefined> {
+    const row = await this.poolRow(id);
+    return row === undefined ? undefined : new MergePool(this, this.#q, this.#changes, row);
+  }
+
+  /** @internal The live row of a merge pool, read locally. */
+  async poolRow(id: string): Promise<MergePoolRow | undefined> {
+    const [row] = await this.#q.query<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)', [id, this.now()]);
+    return row;
   }
 
   /** The datastore if it exists and has not expired (no write). */
@@ -92,16 +140,15 @@ export class Datastores {
     return row === undefined ? undefined : new Datastore(this, this.#q, this.#changes, row);
   }
 
-  /** Removes every expired datastore; returns how many. */
+  /** Removes every expired datastore and merge pool; returns how many. */
   async purgeExpired(): Promise<number> {
     const r = (await this.#q.write('PurgeExpiredDatastores', { at: this.now() })) as { purged: number };
     return r.purged;
   }
 
-  /** Drops a client from every datastore at once (on disconnect); returns the datastore ids it left. */
-  async dropClient(clientId: string): Promise<string[]> {
-    const r = (await this.#q.write('DropDatastoreClient', { client_id: clientId })) as { datastores: string[] };
-    return r.datastores;
+  /** Drops a client from every datastore and merge pool at once (on disconnect); returns the ids of those it left. */
+  async dropClient(clientId: string): Promise<{ datastores: string[]; pools: string[] }> {
+    return this.#q.write<{ datastores: string[]; pools: string[] }>('DropDatastoreClient', { client_id: clientId });
   }
 
   /** @internal The live row of a datastore, read locally. */

@@ -16,6 +16,18 @@ export {
   type DatastoresPluginOptions,
 } from './datastores-plugin.js';
 export { Datastores, Datastore, type DatastoresOptions, type OpenDatastoreOptions, type DatastoreRecord, type DatastoreEvent } from './datastores.js';
+export { MergePool, type OpenMergePoolOptions, type PoolState, type PoolDelta, type PoolEvent } from './merge-pool.js';
+export {
+  MERGE_POOL_WRITES,
+  MAX_FIELDS_PER_MERGE,
+  OpenMergePool,
+  MergeIntoPool,
+  SubscribeMergePool,
+  UnsubscribeMergePool,
+  type MergePoolRow,
+  type MergeResult,
+} from './merge-pool-writes.js';
+export { applyMergePatch } from './merge-patch.js';
 export {
   DATASTORE_WRITES,
   registerDatastoreWrites,
@@ -29,4 +41,13 @@ export {
   type DatastoreRow,
   type MutationResult,
 } from './datastore-writes.js';
-export { DATASTORE_MIGRATIONS, DATASTORE_KINDS, DEFAULT_TTL_MS, DATASTORE_ID, datastoreEntity, type DatastoreKind } from './schema.js';
+export {
+  DATASTORE_MIGRATIONS,
+  DATASTORE_KINDS,
+  DEFAULT_TTL_MS,
+  DATASTORE_ID,
+  MAX_POOL_FIELD_LENGTH,
+  datastoreEntity,
+  poolEntity,
+  type DatastoreKind,
+} from './schema.js';

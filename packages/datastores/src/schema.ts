@@ -38,6 +38,43 @@ CREATE TABLE _datastore_subscribers (
 CREATE INDEX _datastore_subscribers_by_client ON _datastore_subscribers (client_id);
 `,
   },
+  {
+    version: 2,
+    name: 'datastores: expiry fixed from open (sliding as an option); merge pools',
+    // Temp datastores made before this version were created with a sliding TTL: they keep it.
+    up: `
+ALTER TABLE _datastores ADD COLUMN sliding INTEGER NOT NULL DEFAULT 0 CHECK (sliding IN (0, 1));
+UPDATE _datastores SET sliding = 1 WHERE kind = 'temp';
+CREATE TABLE _merge_pools (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('temp', 'permanent')),
+  ttl_ms INTEGER,
+  sliding INTEGER NOT NULL DEFAULT 0 CHECK (sliding IN (0, 1)),
+  expires_at TEXT,
+  seq INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX _merge_pools_by_expiry ON _merge_pools (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE _merge_pool_fields (
+  pool_id TEXT NOT NULL REFERENCES _merge_pools (id) ON DELETE CASCADE,
+  field TEXT NOT NULL,
+  value TEXT,
+  seq INTEGER NOT NULL,
+  updated_by TEXT,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (pool_id, field)
+);
+CREATE INDEX _merge_pool_fields_by_seq ON _merge_pool_fields (pool_id, seq);
+CREATE TABLE _merge_pool_subscribers (
+  pool_id TEXT NOT NULL REFERENCES _merge_pools (id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  subscribed_at TEXT NOT NULL,
+  PRIMARY KEY (pool_id, client_id)
+);
+CREATE INDEX _merge_pool_subscribers_by_client ON _merge_pool_subscribers (client_id);
+`,
+  },
 ]);
 
 /** The two kinds of datastore. */
@@ -48,10 +85,18 @@ export type DatastoreKind = (typeof DATASTORE_KINDS)[number];
 /** Default time to live of a temp datastore: one hour. */
 export const DEFAULT_TTL_MS = 60 * 60 * 1000;
 
-/** Datastore ids: letters, digits, `_` and `-`, 1–128 characters (they appear in topics, where `.` separates parts). */
+/** Longest field name a merge pool takes. */
+export const MAX_POOL_FIELD_LENGTH = 200;
+
+/** Datastore and merge-pool ids: letters, digits, `_` and `-`, 1–128 characters (they appear in topics, where `.` separates parts). */
 export const DATASTORE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The change-feed entity of a datastore's records: `datastore:<id>`, so topics are `db.datastore:<id>.<op>`. */
 export function datastoreEntity(id: string): string {
   return `datastore:${id}`;
+}
+
+/** The change-feed entity of a merge pool's fields: `pool:<id>`, so topics are `db.pool:<id>.<op>` (key = the field). */
+export function poolEntity(id: string): string {
+  return `pool:${id}`;
 }

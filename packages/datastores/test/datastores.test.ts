@@ -98,21 +98,20 @@ describe('datastores', () => {
     await b.subscribe('alice');
     expect(await a.subscribers()).toEqual(['alice', 'bob']);
     expect((await a.set({ id: 'k' })).subscribers).toEqual(['alice', 'bob']);
-    expect(await ds.dropClient('alice')).toEqual(['a', 'b']);
+    expect(await ds.dropClient('alice')).toEqual({ datastores: ['a', 'b'], pools: [] });
     expect(await a.subscribers()).toEqual(['bob']);
     expect(await b.subscribers()).toEqual([]);
     expect((await a.unsubscribe('bob')).subscribers).toEqual([]);
   });
 
-  it('expires temp datastores after their TTL (sliding with each mutation): invisible at once, purged on demand', async () => {
+  it('expires temp datastores at open + TTL, however much they are used (seed 004): invisible at once, purged on demand', async () => {
     const temp = await ds.open('temp', { kind: 'temp', ttlMs: 60_000 });
     const keep = await ds.open('keep', { kind: 'permanent' });
     await temp.set({ id: 'a' });
     now = new Date(now.getTime() + 59_000);
-    await temp.set({ id: 'b' }); // slides the expiry to +59 s + 60 s
-    now = new Date(now.getTime() + 59_000);
+    await temp.set({ id: 'b' }); // does not move the expiry: open + 60 s
     expect((await temp.snapshot()).map((r) => r.key)).toEqual(['a', 'b']);
-    now = new Date(now.getTime() + 2_000);
+    now = new Date(now.getTime() + 1_000); // open + 60 s exactly
     expect(await ds.get('temp')).toBeUndefined();
     expect((await error(temp.get('a'))).code).toBe('NOT_FOUND');
     expect((await error(temp.set({ id: 'c' }))).code).toBe('NOT_FOUND');
@@ -123,6 +122,43 @@ describe('datastores', () => {
     // The id is free again: opening it gives a new, empty datastore.
     const reborn = await ds.open('temp', { kind: 'temp' });
     expect(await reborn.snapshot()).toEqual([]);
+  });
+
+  it('slides the expiry with each mutation when opened with slidingTtl', async () => {
+    const temp = await ds.open('sliding', { ttlMs: 60_000, slidingTtl: true });
+    await temp.set({ id: 'a' });
+    now = new Date(now.getTime() + 59_000);
+    await temp.set({ id: 'b' }); // slides the expiry to +59 s + 60 s
+    now = new Date(now.getTime() + 59_000);
+    expect((await temp.snapshot()).map((r) => r.key)).toEqual(['a', 'b']);
+    now = new Date(now.getTime() + 2_000);
+    expect(await ds.get('sliding')).toBeUndefined();
+    // A reopen does not turn sliding into fixed or back: the datastore keeps what it was created with.
+    const fixed = await ds.open('fixed', { ttlMs: 60_000 });
+    expect(await ds.open('fixed', { ttlMs: 60_000, slidingTtl: true })).toMatchObject({ id: 'fixed' });
+    now = new Date(now.getTime() + 30_000);
+    await fixed.set({ id: 'x' });
+    now = new Date(now.getTime() + 30_000);
+    expect(await ds.get('fixed')).toBeUndefined();
+  });
+
+  it('reopening returns the existing datastore whatever the defaults say; only a kind or key given and different is CONFLICT, saying which', async () => {
+    const board = await ds.open('board', { kind: 'permanent', primaryKey: 'name' });
+    await board.set({ name: 'a' });
+    // No options: the existing permanent datastore keyed by name, not a clash with the defaults (temp, id).
+    const again = await ds.open('board');
+    expect([again.kind, again.primaryKey]).toEqual(['permanent', 'name']);
+    expect(await again.get('a')).toEqual({ name: 'a' });
+    expect(await ds.open('board', { kind: 'permanent', ttlMs: 5 })).toMatchObject({ kind: 'permanent', primaryKey: 'name' });
+    const kind = await error(ds.open('board', { kind: 'temp' }));
+    expect([kind.code, kind.field]).toEqual(['CONFLICT', 'params.kind']);
+    expect(kind.message).toMatch(/"board" exists and its kind is permanent, not temp$/);
+    const key = await error(ds.open('board', { primaryKey: 'id' }));
+    expect([key.code, key.field]).toEqual(['CONFLICT', 'params.primary_key']);
+    expect(key.message).toMatch(/its primary key is "name", not "id"$/);
+    const both = await error(ds.open('board', { kind: 'temp', primaryKey: 'id' }));
+    expect(both.message).toMatch(/its kind is permanent, not temp, and its primary key is "name", not "id"$/);
+    expect(await board.seq()).toBe(1);
   });
 
   it('tells a watcher every mutation in order through the change feed', async () => {
