@@ -49,7 +49,7 @@ function scribe(...args: string[]) {
 const EVERY_PLUGIN = [
   { name: '@scribe/shadow', schema_version: 1 },
   { name: '@scribe/segments', schema_version: 1 },
-  { name: '@scribe/datastores', schema_version: 1 },
+  { name: '@scribe/datastores', schema_version: 2 },
   { name: 'notes-app', schema_version: 1 },
 ];
 
@@ -69,7 +69,7 @@ describe('a scribe start daemon with the three packages and an application plugi
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, primary: { role: 'primary', plugins: EVERY_PLUGIN } });
     expect(scribe('status', '--db', cluster.dbPath).stdout).toMatch(
-      /^plugins\s+@scribe\/shadow \(schema 1\), @scribe\/segments \(schema 1\), @scribe\/datastores \(schema 1\), notes-app \(schema 1\)$/m,
+      /^plugins\s+@scribe\/shadow \(schema 1\), @scribe\/segments \(schema 1\), @scribe\/datastores \(schema 2\), notes-app \(schema 1\)$/m,
     );
   });
 
@@ -151,7 +151,7 @@ describe('maintenance configured through the plugin factories runs on the daemon
     const rows = () => agent.query<{ n: number }>("SELECT (SELECT count(*) FROM _datastores WHERE id = 'scratch') + (SELECT count(*) FROM _datastore_records WHERE datastore_id = 'scratch') AS n");
     // The rows are physically gone: a purge, not just the expiry that hides them.
     await waitFor(async () => (await rows())[0]!.n === 0, 10_000, 'the daemon to purge the expired datastore');
-    expect(daemon.started).toMatchObject({ plugins: expect.arrayContaining([{ name: '@scribe/datastores', schema_version: 1 }]) });
+    expect(daemon.started).toMatchObject({ plugins: expect.arrayContaining([{ name: '@scribe/datastores', schema_version: 2 }]) });
   });
 
   it('reaps the shadow session of a killed agent once its age has passed', async () => {
