@@ -26,3 +26,34 @@ export { HttpEndpoint, isLoopback, type HttpOptions, type HttpSource } from './h
 export { NodeMetrics, type MetricsSource } from './node-metrics.js';
 export { resolvePlugins, schemaProblem, type PluginOptions, type ResolvedPlugins } from './plugins.js';
 export { definePlugin, type ScribePlugin } from '@scribe/store';
+
+// What an application needs beside openNode, so that it can depend on @scribe/node alone:
+// the error it catches, the querier and row types it handles, the events it hears.
+export {
+  WriteError,
+  isWriteError,
+  WRITE_ERROR_CODES,
+  RETRYABLE,
+  type WriteErrorCode,
+  type WriteErrorData,
+  type ChangeEvent,
+  type ChangeOp,
+  type NodeInfo,
+  type MemberInfo,
+  type Role,
+} from '@scribe/protocol';
+export type {
+  Querier,
+  WriteOptions,
+  WriteParams,
+  Migration,
+  Project,
+  Session,
+  Message,
+  FileRecord,
+  Skill,
+  PromptTemplate,
+  SessionScore,
+  DeleteResult,
+  ExecResult,
+} from '@scribe/store';

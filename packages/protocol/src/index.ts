@@ -20,6 +20,7 @@ export {
   rootCause,
   wireCauseOf,
   type WireCause,
+  WRITE_ERROR_BRAND,
   type WriteErrorData,
   type WriteErrorOptions,
   type JsonRpcErrorObject,

@@ -90,6 +90,14 @@ function parseWireCause(value: unknown): WireCause | undefined {
   return { name, code };
 }
 
+/**
+ * The brand every {@link WriteError} carries, through the global symbol registry so
+ * that it is the same symbol in every copy of `@scribe/protocol` loaded in a process
+ * (an application and a dependency may each bring their own copy, and `instanceof`
+ * only recognises errors made by its own copy's class).
+ */
+export const WRITE_ERROR_BRAND: unique symbol = Symbol.for('@scribe/protocol.WriteError');
+
 /** A JSON-RPC 2.0 error object as scribe sends it. */
 export interface JsonRpcErrorObject {
   code: number;
@@ -113,6 +121,8 @@ export interface WriteErrorOptions {
  * stack trace, file path or raw driver text when it comes off the wire.
  */
 export class WriteError extends Error {
+  /** The brand {@link isWriteError} checks (the same in every copy of this package). */
+  readonly [WRITE_ERROR_BRAND] = true as const;
   override readonly name = 'WriteError';
   readonly code: WriteErrorCode;
   readonly method: string | null;
@@ -177,7 +187,11 @@ export class WriteError extends Error {
   }
 }
 
-/** True when `e` is a {@link WriteError} (also across package copies, by shape). */
+/**
+ * True when `e` is a {@link WriteError}, made by this copy of `@scribe/protocol` or by
+ * any other: it checks the {@link WRITE_ERROR_BRAND}, not `instanceof`. Use it rather
+ * than `instanceof WriteError` in application code.
+ */
 export function isWriteError(e: unknown): e is WriteError {
-  return e instanceof WriteError;
+  return typeof e === 'object' && e !== null && (e as { [WRITE_ERROR_BRAND]?: unknown })[WRITE_ERROR_BRAND] === true;
 }
