@@ -1,0 +1,132 @@
+// `npm run pack [-- --out DIR]`: one tarball per workspace package in packed/ (or DIR).
+//
+// Install them together in an application, outside this repository:
+//   npm install /path/to/scribe/packed/*.tgz
+// The packages depend on each other by exact version, so npm resolves every
+// @scribe/* dependency among the tarballs given.
+//
+// Each package is packed from a staging copy, so that what ships is exactly:
+// package.json, LICENSE, dist/ (without .tsbuildinfo), src/ (what the source maps
+// point to, without tests), bin/, and a README whose links work outside the
+// repository: links into the repository's docs/ point to copies shipped in the
+// tarball's docs/, links to another package point to its npm page, and any other
+// link that leaves the package becomes plain text.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
+const OUT = resolve(values.out ?? join(ROOT, 'packed'));
+
+const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const packages = rootPkg.workspaces.map((w) => {
+  const dir = join(ROOT, w);
+  return { dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) };
+});
+const byName = new Map(packages.map((p) => [p.pkg.name, p]));
+
+/** The manifest rules the tarballs rely on; returns what is wrong. */
+export function manifestProblems() {
+  const problems = [];
+  const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+  for (const { dir, pkg } of packages) {
+    const where = `${pkg.name} (${relative(ROOT, dir)}/package.json)`;
+    if (pkg.engines?.node === undefined) problems.push(`${where}: no engines.node`);
+    if (!existsSync(join(dir, 'LICENSE')) || readFileSync(join(dir, 'LICENSE'), 'utf8') !== license) {
+      problems.push(`${where}: LICENSE missing or different from the root LICENSE`);
+    }
+    for (const field of ['dependencies', 'peerDependencies', 'devDependencies']) {
+      for (const [name, range] of Object.entries(pkg[field] ?? {})) {
+        const dep = byName.get(name);
+        if (dep !== undefined && range !== dep.pkg.version) {
+          problems.push(`${where}: ${field}.${name} is "${range}", expected exactly "${dep.pkg.version}" (the tarballs resolve among themselves)`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+const LINK = /\[([^\]]*)\]\(([^)\s]+)\)/g;
+
+/**
+ * Rewrites the relative links of a markdown file that ships at `shippedDir` (a
+ * directory of the staged package) and came from `sourceFile` in the repository.
+ * Returns the new text and the repository docs it links to (to ship them too).
+ */
+function rewriteLinks(text, sourceFile, docsPrefix) {
+  const docs = new Set();
+  const out = text.replace(LINK, (whole, label, href) => {
+    if (/^[a-z]+:/i.test(href) || href.startsWith('#')) return whole;
+    const [path, anchor] = href.split('#');
+    const target = resolve(dirname(sourceFile), path);
+    const suffix = anchor === undefined ? '' : `#${anchor}`;
+    const docsDir = join(ROOT, 'docs');
+    if (dirname(target) === docsDir && target.endsWith('.md')) {
+      docs.add(basename(target));
+      return `[${label}](${docsPrefix}${basename(target)}${suffix})`;
+    }
+    const pkg = packages.find((p) => target === p.dir || target === join(p.dir, 'README.md'));
+    if (pkg !== undefined) return `[${label}](https://www.npmjs.com/package/${pkg.pkg.name})`;
+    return `${label} (\`${relative(ROOT, target).split(sep).join('/')}\` in the scribe repository)`;
+  });
+  return { text: out, docs };
+}
+
+/** Copies one package into a staging directory as it must ship. */
+function stage({ dir, pkg }, into) {
+  cpSync(join(dir, 'package.json'), join(into, 'package.json'));
+  cpSync(join(dir, 'LICENSE'), join(into, 'LICENSE'));
+  const skip = (src) => !src.endsWith('.tsbuildinfo') && !src.endsWith('.test.ts');
+  for (const sub of ['dist', 'src', 'bin']) {
+    if (existsSync(join(dir, sub))) cpSync(join(dir, sub), join(into, sub), { recursive: true, filter: skip });
+  }
+  if (!existsSync(join(into, 'dist'))) throw new Error(`${pkg.name}: dist/ is missing; run npm run build first`);
+  // README, then the docs it reaches (and the docs those reach), each with links rewritten.
+  const readme = rewriteLinks(readFileSync(join(dir, 'README.md'), 'utf8'), join(dir, 'README.md'), 'docs/');
+  writeFileSync(join(into, 'README.md'), readme.text);
+  const pending = [...readme.docs];
+  const shipped = new Set();
+  while (pending.length > 0) {
+    const name = pending.pop();
+    if (shipped.has(name)) continue;
+    shipped.add(name);
+    const source = join(ROOT, 'docs', name);
+    const doc = rewriteLinks(readFileSync(source, 'utf8'), source, '');
+    mkdirSync(join(into, 'docs'), { recursive: true });
+    writeFileSync(join(into, 'docs', name), doc.text);
+    pending.push(...doc.docs);
+  }
+}
+
+function main() {
+  const problems = manifestProblems();
+  if (problems.length > 0) {
+    process.stderr.write(`pack: the manifests are not consistent:\n  ${problems.join('\n  ')}\n`);
+    process.exit(1);
+  }
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const staging = mkdtempSync(join(tmpdir(), 'scribe-pack-'));
+  try {
+    for (const p of packages) {
+      const into = join(staging, basename(p.dir));
+      mkdirSync(into);
+      stage(p, into);
+      const [result] = JSON.parse(
+        execFileSync('npm', ['pack', into, '--json', '--pack-destination', OUT], { cwd: staging, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+      );
+      process.stdout.write(`${result.filename}  ${result.entryCount} files, ${(result.size / 1024).toFixed(1)} kB\n`);
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  process.stdout.write(`packed ${packages.length} packages into ${relative(process.cwd(), OUT) || '.'}; install them together: npm install ${join(OUT, '*.tgz')}\n`);
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
