@@ -15,10 +15,12 @@ const dir = mkdtempSync(join(tmpdir(), 'scribe-demo-'));
 const dbPath = join(dir, 'demo.db');
 const out = (line) => process.stdout.write(`${line}\n`);
 
+// Request ids are UUIDv7: the leading digits are the time (alike for writes made in
+// the same moment); the trailing ones are random and tell the writes apart.
 function describeLog(entry) {
   if (entry.msg === 'write') {
     const dup = entry.duplicate ? ' (duplicate)' : '';
-    return `write ${entry.method} from ${entry.source} request ${String(entry.request_id).slice(0, 8)}… ${entry.outcome}${dup} in ${Number(entry.duration_ms).toFixed(1)} ms`;
+    return `write ${entry.method} from ${entry.source} request …${String(entry.request_id).slice(-12)} ${entry.outcome}${dup} in ${Number(entry.duration_ms).toFixed(1)} ms`;
   }
   if (String(entry.msg).startsWith('role:')) return `${entry.msg} (epoch ${entry.epoch})`;
   return null;

@@ -1,4 +1,5 @@
 // `npm run pack [-- --out DIR]`: one tarball per workspace package in packed/ (or DIR).
+// `node scripts/pack.js --check` (part of `npm test`) only checks the manifests.
 //
 // Install them together in an application, outside this repository:
 //   npm install /path/to/scribe/packed/*.tgz
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const { values } = parseArgs({ options: { out: { type: 'string' } } });
+const { values } = parseArgs({ options: { out: { type: 'string' }, check: { type: 'boolean' } } });
 const OUT = resolve(values.out ?? join(ROOT, 'packed'));
 
 const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -39,6 +40,11 @@ export function manifestProblems() {
     if (!existsSync(join(dir, 'LICENSE')) || readFileSync(join(dir, 'LICENSE'), 'utf8') !== license) {
       problems.push(`${where}: LICENSE missing or different from the root LICENSE`);
     }
+    // A manifest lists exactly what the package's code imports (types-only packages aside).
+    const imported = importsOf(join(dir, 'src'));
+    const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+    for (const name of imported) if (!declared.has(name)) problems.push(`${where}: imports ${name} but does not list it in dependencies or peerDependencies`);
+    for (const name of declared) if (!imported.has(name) && !name.startsWith('@types/')) problems.push(`${where}: lists ${name} but never imports it`);
     for (const field of ['dependencies', 'peerDependencies', 'devDependencies']) {
       for (const [name, range] of Object.entries(pkg[field] ?? {})) {
         const dep = byName.get(name);
@@ -49,6 +55,20 @@ export function manifestProblems() {
     }
   }
   return problems;
+}
+
+/** The packages a source tree imports (bare specifiers, by package name; node: builtins aside). */
+function importsOf(srcDir) {
+  const names = new Set();
+  for (const entry of readdirSync(srcDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
+    const text = readFileSync(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
+    for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
+      if (spec.startsWith('node:')) continue;
+      names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  }
+  return names;
 }
 
 const LINK = /\[([^\]]*)\]\(([^)\s]+)\)/g;
@@ -108,6 +128,10 @@ function main() {
   if (problems.length > 0) {
     process.stderr.write(`pack: the manifests are not consistent:\n  ${problems.join('\n  ')}\n`);
     process.exit(1);
+  }
+  if (values.check) {
+    process.stderr.write(`manifests: ${packages.length} packages consistent (imports listed, exact versions among @scribe packages, engines, LICENSE)\n`);
+    return;
   }
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
   rmSync(OUT, { recursive: true, force: true });
