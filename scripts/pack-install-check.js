@@ -9,7 +9,7 @@
 //   4. the application's TypeScript (scripts/consumer-app/app.ts) type-checks against
 //      the installed .d.ts with skipLibCheck: false, and compiles;
 //   5. it runs as two processes (primary + secondary writing and reading);
-//   6. the `scribe` bin works there: `npx scribe help`, the installed bin running
+//   6. the `scribe` bin works there: `npx scribe --version` and `help`, the installed bin running
 //      `start` as a daemon, `npx scribe status` against it, and SIGTERM ends the
 //      daemon with exit code 0.
 // Exits non-zero, naming what failed. `--keep` leaves the temp directories.
@@ -87,8 +87,11 @@ try {
   check(twoProcesses.status === 0, `two processes (primary + secondary) write and read${twoProcesses.status === 0 ? '' : `:\n${twoProcesses.stderr}`}`);
 
   step('npx scribe in the application');
+  const cliVersion = JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version;
+  const version = run('npx', ['--no-install', 'scribe', '--version'], { cwd: app });
+  check(version.status === 0 && version.stdout.trim() === cliVersion, `npx scribe --version prints ${cliVersion}${version.status === 0 ? ` (got ${version.stdout.trim()})` : `: ${version.out}`}`);
   const help = run('npx', ['--no-install', 'scribe', 'help'], { cwd: app });
-  check(help.status === 0 && help.stdout.includes('usage: scribe'), `npx scribe help${help.status === 0 ? '' : `: ${help.out}`}`);
+  check(help.status === 0 && /usage: scribe/i.test(help.stdout), `npx scribe help${help.status === 0 ? '' : `: ${help.out}`}`);
   const daemonDb = join(app, 'data', 'daemon.db');
   // The daemon runs the installed bin itself, as a supervisor would (never through npm or npx).
   const daemon = spawn(join(app, 'node_modules', '.bin', 'scribe'), ['start', '--db', daemonDb], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
