@@ -63,8 +63,13 @@ function importsOf(srcDir) {
   for (const entry of readdirSync(srcDir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
     const text = readFileSync(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
-    for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
-      if (spec.startsWith('node:')) continue;
+    const specs = [
+      ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm), // import … from 'x', export … from 'x'
+      ...text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm), // import 'x'
+      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g), // import('x')
+    ].map((m) => m[1]);
+    for (const spec of specs) {
+      if (spec.startsWith('node:') || spec.startsWith('.')) continue;
       names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
     }
   }
