@@ -11,6 +11,8 @@
 // sample before) gets them from an HTML comment right above its fence, invisible
 // on the rendered page and type-checked with the sample:
 //   <!-- sample-context: import type { Logger } from 'pino'; declare const logger: Logger; -->
+// A sample that a later one continues gets a module name the later one imports:
+//   <!-- sample-name: notes-plugin -->   (then: import { notesPlugin } from './notes-plugin.js')
 // Errors are reported at the line of the markdown file they come from.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,11 +47,15 @@ export function extractSamples(text) {
     const body = [];
     let j = i + 1;
     while (j < lines.length && !lines[j].trimStart().startsWith(fence)) body.push(lines[j++].slice(indent.length));
-    // The context comment: the nearest non-blank line above the fence.
-    let k = i - 1;
-    while (k >= 0 && lines[k].trim() === '') k--;
-    const context = k >= 0 ? /^\s*<!--\s*sample-context:([\s\S]*?)-->\s*$/.exec(lines[k]) : null;
-    samples.push({ line: i + 2, code: body.join('\n'), context: context === null ? '' : context[1].trim(), check: !/\bno-check\b/.test(rest) });
+    // The sample-context and sample-name comments on the non-blank lines right above the fence.
+    const notes = {};
+    for (let k = i - 1; k >= 0; k--) {
+      if (lines[k].trim() === '') continue;
+      const note = /^\s*<!--\s*sample-(context|name):([\s\S]*?)-->\s*$/.exec(lines[k]);
+      if (note === null) break;
+      notes[note[1]] = note[2].trim();
+    }
+    samples.push({ line: i + 2, code: body.join('\n'), context: notes.context ?? '', name: notes.name, check: !/\bno-check\b/.test(rest) });
     i = j;
   }
   return samples;
@@ -66,7 +72,9 @@ function main() {
         skipped++;
         continue;
       }
-      const name = `${doc.replace(/[/.]/g, '_')}_L${sample.line}.ts`;
+      // A named sample is a module the next samples may import ('./notes-plugin.js').
+      const name = sample.name === undefined ? `${doc.replace(/[/.]/g, '_')}_L${sample.line}.ts` : `${sample.name}.ts`;
+      if (origin.has(name)) throw new Error(`${doc}:${sample.line}: a sample named ${sample.name} exists already (${origin.get(name).doc}:${origin.get(name).line})`);
       // The context goes on the sample's first line's left, so line numbers still match;
       // `export {}` makes every sample a module: its names do not clash with another's.
       const [first, ...more] = sample.code.split('\n');
