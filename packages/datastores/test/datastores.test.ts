@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
 import { openNode, type ScribeNode } from '@scribe/node';
-import { Datastores, plugin } from '@scribe/datastores';
+import { DATASTORE_MIGRATIONS, DATASTORES_PLUGIN_NAME, Datastores, plugin } from '@scribe/datastores';
+import { definePlugin } from '@scribe/store';
 
 let dir: string;
 let node: ScribeNode;
@@ -176,5 +177,32 @@ describe('datastores', () => {
     await board.delete('a');
     await watching;
     expect(seen).toEqual(['created:a', 'updated:a', 'deleted:a']);
+  });
+});
+
+describe('migration 2 on a file made with migration 1', () => {
+  it('keeps the sliding expiry of the temp datastores that existed (they were created sliding); permanent ones stay fixed', async () => {
+    const file = join(dir, 'old.db');
+    const v1 = definePlugin({ name: DATASTORES_PLUGIN_NAME, migrations: [DATASTORE_MIGRATIONS[0]!] });
+    const old = await openNode({ dbPath: file, plugins: [v1] });
+    await old.querier.exec(`INSERT INTO _datastores (id, kind, primary_key, ttl_ms, expires_at, seq, created_at, updated_at) VALUES
+      ('was-temp', 'temp', 'id', 60000, '2026-11-24T10:01:00.000Z', 0, '2026-11-24T10:00:00.000Z', '2026-11-24T10:00:00.000Z'),
+      ('was-permanent', 'permanent', 'id', NULL, NULL, 0, '2026-11-24T10:00:00.000Z', '2026-11-24T10:00:00.000Z')`);
+    await old.close();
+    const upgraded = await openNode({ dbPath: file, plugins: [plugin] });
+    try {
+      expect(await upgraded.querier.query('SELECT id, sliding FROM _datastores ORDER BY id')).toEqual([
+        { id: 'was-permanent', sliding: 0 },
+        { id: 'was-temp', sliding: 1 },
+      ]);
+      const stores = new Datastores({ querier: upgraded.querier, clock: () => now });
+      const temp = (await stores.get('was-temp'))!;
+      now = new Date(now.getTime() + 50_000);
+      await temp.set({ id: 'a' }); // slides: expires 60 s after this
+      now = new Date(now.getTime() + 50_000);
+      expect(await stores.get('was-temp')).toBeDefined();
+    } finally {
+      await upgraded.close();
+    }
   });
 });
