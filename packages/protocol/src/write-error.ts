@@ -76,7 +76,7 @@ export function rootCause(error: unknown): unknown {
 /** The {@link WireCause} of an error's root cause, or undefined when the root is a WriteError or has no usable code. */
 export function wireCauseOf(error: unknown): WireCause | undefined {
   const root = rootCause(error);
-  if (root === error || root instanceof WriteError || !(root instanceof Error)) return undefined;
+  if (root === error || isWriteError(root) || !(root instanceof Error)) return undefined;
   if (root instanceof RemoteDriverError) return { name: root.remoteName, code: root.code };
   const code = (root as { code?: unknown }).code;
   if (typeof code !== 'string' || !WIRE_CODE.test(code)) return undefined;

@@ -1,4 +1,4 @@
-import { WriteError, describe, rootCause } from '@scribe/protocol';
+import { WriteError, describe, isWriteError, rootCause } from '@scribe/protocol';
 
 /**
  * Every code a {@link ShadowSessionError} carries. Closed set: switch on it.
@@ -69,7 +69,7 @@ export class ShadowSessionError extends Error {
    */
   get driverError(): (Error & { code: string }) | undefined {
     const root = rootCause(this);
-    if (root === this || root instanceof WriteError || !(root instanceof Error)) return undefined;
+    if (root === this || isWriteError(root) || !(root instanceof Error)) return undefined;
     return typeof (root as { code?: unknown }).code === 'string' ? (root as Error & { code: string }) : undefined;
   }
 }
