@@ -29,7 +29,9 @@ class RawClient {
   }
   async write(method: string, params: unknown): Promise<Reply> {
     const id = `call-${++this.#n}`;
-    const meta = { source_instance_id: 'go-client', request_id: `${method}-${this.#n}-${process.pid}`, timestamp: new Date().toISOString() };
+    // Go's time.RFC3339: whole seconds, no fraction.
+    const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const meta = { source_instance_id: 'go-client', request_id: `${method}-${this.#n}-${process.pid}`, timestamp };
     await this.#dealer.send(['', JSON.stringify({ jsonrpc: '2.0', id, method: 'db.write', params: { meta, method, params } })]);
     for (;;) {
       const frames = await this.#dealer.receive();
