@@ -2,7 +2,7 @@
  * @packageDocumentation
  * The primary's write coordinator: one write path, group commit, bounded queue.
  */
-export { WriteCoordinator } from './write-coordinator.js';
+export { WriteCoordinator, UNKNOWN_METHOD } from './write-coordinator.js';
 export {
   DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_QUEUE_DEPTH,

@@ -80,7 +80,12 @@ export class WriteCoordinator {
     return { ...this.#metrics, queueDepth: this.#pending.length };
   }
 
-  /** Writes that ran (or reached their turn), by write name and outcome: `ok` or the error code. */
+  /**
+   * Every write this coordinator settled, by write name and outcome (`ok` or the error
+   * code): those that ran or reached their turn, and those refused on submit
+   * (SHUTTING_DOWN, INVALID_PARAMS, METHOD_NOT_FOUND, OVERLOADED). A duplicate that
+   * joined the same request in flight is not counted again.
+   */
   outcomes(): Array<{ method: string; outcome: string; count: number }> {
     const out: Array<{ method: string; outcome: string; count: number }> = [];
     for (const [method, counts] of this.#byMethod) for (const [outcome, count] of counts) out.push({ method, outcome, count });
@@ -103,6 +108,7 @@ export class WriteCoordinator {
     const { meta, method } = request;
     if (this.#state !== 'open') {
       this.#metrics.rejected++;
+      this.#count(method, 'SHUTTING_DOWN');
       return Promise.reject(
         new WriteError('SHUTTING_DOWN', 'the primary is shutting down; retry against the next primary', { method }),
       );
@@ -117,10 +123,14 @@ export class WriteCoordinator {
       params = this.#store.validate(method, request.params);
     } catch (e) {
       this.#metrics.rejected++;
-      return Promise.reject(asWriteError(e, method));
+      const error = asWriteError(e, method);
+      // A name nobody registered is the caller's text: one label value for all of them.
+      this.#count(error.code === 'METHOD_NOT_FOUND' ? UNKNOWN_METHOD : method, error.code);
+      return Promise.reject(error);
     }
     if (this.#pending.length >= this.#options.maxQueueDepth) {
       this.#metrics.rejected++;
+      this.#count(method, 'OVERLOADED');
       this.#emit({ type: 'queue:overloaded', depth: this.#pending.length });
       return Promise.reject(
         new WriteError('OVERLOADED', `the write queue is full (${this.#options.maxQueueDepth} writes); retry later`, {
@@ -162,6 +172,7 @@ export class WriteCoordinator {
       if (!drain) {
         for (const p of this.#pending.splice(0)) {
           this.#metrics.failed++;
+          this.#count(p.item.method, 'SHUTTING_DOWN');
           p.reject(new WriteError('SHUTTING_DOWN', 'the primary shut down before this write ran', { method: p.item.method }));
         }
       }
@@ -241,6 +252,7 @@ export class WriteCoordinator {
       const outcome = result.outcomes[i];
       if (outcome === undefined) {
         this.#metrics.failed++;
+        this.#count(p.item.method, 'INTERNAL');
         p.reject(new WriteError('INTERNAL', 'the store returned no outcome for this write', { method: p.item.method }));
         continue;
       }
@@ -258,13 +270,18 @@ export class WriteCoordinator {
     this.#emit({ type: 'batch:committed', size: batch.length, changes: result.changes, durationMs });
   }
 
-  #provenance(p: Pending, end: number, outcome: string, duplicate: boolean): void {
-    let counts = this.#byMethod.get(p.item.method);
+  /** Counts one settled write for {@link outcomes}. */
+  #count(method: string, outcome: string): void {
+    let counts = this.#byMethod.get(method);
     if (counts === undefined) {
       counts = new Map();
-      this.#byMethod.set(p.item.method, counts);
+      this.#byMethod.set(method, counts);
     }
     counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  }
+
+  #provenance(p: Pending, end: number, outcome: string, duplicate: boolean): void {
+    this.#count(p.item.method, outcome);
     const level = this.#options.provenanceLevel;
     if (level === 'silent' || !this.#log.isLevelEnabled(level)) return;
     this.#log[level](
@@ -290,6 +307,9 @@ export class WriteCoordinator {
     }
   }
 }
+
+/** How {@link WriteCoordinator.outcomes} names a write that is not registered (METHOD_NOT_FOUND). */
+export const UNKNOWN_METHOD = 'unknown';
 
 function asWriteError(e: unknown, method: string | null, retryable?: boolean): WriteError {
   if (e instanceof WriteError) return method === null ? e : e.withMethod(e.method ?? method);

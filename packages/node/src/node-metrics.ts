@@ -1,6 +1,17 @@
-import { statSync } from 'node:fs';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Role } from '@scribe/protocol';
+import { readFileSync, statSync } from 'node:fs';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { UNKNOWN_METHOD } from '@scribe/coordinator';
+import { WriteError, type Role } from '@scribe/protocol';
+
+/** The version of `@scribe/node` (its package.json ships beside `dist/`), for `scribe_build_info`. */
+export const NODE_PACKAGE_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /** What the metrics read from a node at scrape time. */
 export interface MetricsSource {
@@ -16,25 +27,42 @@ export interface MetricsSource {
 
 /**
  * The node's Prometheus metrics, in a registry of its own (several nodes in one
- * process do not collide). Counters that the coordinator keeps are read at scrape
- * time; batch sizes and commit latencies are observed as batches commit.
+ * process do not collide), every series labelled `node="<instance id>"` (not
+ * `instance`, which Prometheus sets to the scrape target). Counters that the
+ * coordinator keeps are read at scrape time; batch sizes and commit latencies are
+ * observed as batches commit. The registry also holds prom-client's default process
+ * and Node.js metrics and `scribe_build_info`.
  */
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly #batchSize: Histogram;
   readonly #commitSeconds: Histogram;
+  /** Writes refused before they reached the coordinator (malformed requests), by method and code. */
+  readonly #refused = new Map<string, number>();
 
-  constructor(source: MetricsSource, labels: { instance: string }) {
+  constructor(source: MetricsSource, labels: { node: string }) {
     this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry });
     const r = [this.registry];
+    const refused = this.#refused;
+    new Gauge({
+      name: 'scribe_build_info',
+      help: 'Always 1; the version label is the @scribe/node version this node runs.',
+      labelNames: ['version'],
+      registers: r,
+    }).set({ version: NODE_PACKAGE_VERSION }, 1);
     new Counter({
       name: 'scribe_writes_total',
-      help: 'Writes settled by this primary, by write name and outcome (ok or the error code).',
-      labelNames: ['method', 'outcome'],
+      help: 'Writes settled by this primary, by write name and code: ok, or the error code, including writes refused before the queue (OVERLOADED, INVALID_PARAMS, SHUTTING_DOWN, ...).',
+      labelNames: ['method', 'code'],
       registers: r,
       collect() {
         this.reset();
-        for (const o of source.coordinator()?.outcomes ?? []) this.inc({ method: o.method, outcome: o.outcome }, o.count);
+        for (const o of source.coordinator()?.outcomes ?? []) this.inc({ method: o.method, code: o.outcome }, o.count);
+        for (const [key, count] of refused) {
+          const [method, code] = JSON.parse(key) as [string, string];
+          this.inc({ method, code }, count);
+        }
       },
     });
     new Gauge({
@@ -99,6 +127,18 @@ export class NodeMetrics {
         this.set(size);
       },
     });
+  }
+
+  /**
+   * Counts a `db.write` refused before it reached the coordinator (a request that
+   * could not be parsed). The method label is the write's name only when `known`
+   * says it is registered: caller text never becomes a label value.
+   */
+  countRefused(error: unknown, known: (method: string) => boolean): void {
+    const code = error instanceof WriteError ? error.code : 'INTERNAL';
+    const named = error instanceof WriteError ? error.method : null;
+    const key = JSON.stringify([named !== null && known(named) ? named : UNKNOWN_METHOD, code]);
+    this.#refused.set(key, (this.#refused.get(key) ?? 0) + 1);
   }
 
   /** Records one committed batch. */

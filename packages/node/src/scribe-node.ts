@@ -128,7 +128,7 @@ export class ScribeNode {
         failovers: () => this.#failovers,
         walPath: `${this.paths.dbPath}-wal`,
       },
-      { instance: this.instanceId },
+      { node: this.instanceId },
     );
     this.#forwarder = new WriteForwarder({
       instanceId: this.instanceId,
@@ -369,7 +369,17 @@ export class ScribeNode {
         ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
       });
       const c = coordinator;
-      server.addMethod(RPC_METHODS.write, (params) => c.submit(parseWriteRequest(params)));
+      const registry = writeStore.registry;
+      server.addMethod(RPC_METHODS.write, (params) => {
+        let request: WriteRequest;
+        try {
+          request = parseWriteRequest(params);
+        } catch (e) {
+          this.#metrics.countRefused(e, (m) => registry.has(m));
+          throw e;
+        }
+        return c.submit(request);
+      });
       server.addMethod(RPC_METHODS.ping, () => this.info());
       const members = new Map<string, MemberInfo>();
       server.addMethod(RPC_METHODS.member, (params) => {
