@@ -132,6 +132,26 @@ describe('scribe start', () => {
     expect(table.stdout).toMatch(/^curve\s+on$/m);
   });
 
+  it('logs human-readable lines with --log-pretty or SCRIBE_LOG_PRETTY=1', async () => {
+    for (const [args, env] of [[['--log-pretty'], {}], [[], { SCRIBE_LOG_PRETTY: '1' }]] as const) {
+      const child = spawnProcess(process.execPath, [CLI, 'start', '--db', cluster.dbPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      });
+      started.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      await waitFor(() => /INFO.*: scribe started/.test(out) || child.exitCode !== null, 15_000, 'pretty scribe start');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}\] INFO \(\d+\): scribe started$/m);
+      expect(out).toMatch(/^ {4}node: "\d+-[0-9a-f]{6}"$/m);
+      expect(out).not.toMatch(/^\{"level"/m);
+    }
+  });
+
   it('warns at start when run insecurely (tcp without CURVE keys)', async () => {
     const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*']);
     expect(cli.output()).toMatch(/"level":40.*"msg":"insecure: tcp without CURVE keys/);
@@ -150,6 +170,13 @@ describe('scribe start', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
+    // every line, the daemon's own (start, shutdown) as well as the node's, names the node and has an ISO time
+    const lines = cli.output().trim().split('\n').map((l) => JSON.parse(l) as { node?: string; time?: unknown; msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['scribe started', 'shutting down', 'scribe stopped']));
+    const node = lines.find((l) => l.msg === 'scribe started')!.node;
+    expect(node).toMatch(/^\d+-[0-9a-f]{6}$/);
+    expect(lines.filter((l) => l.node !== node)).toEqual([]);
+    expect(lines.filter((l) => typeof l.time !== 'string' || new Date(l.time).toISOString() !== l.time)).toEqual([]);
     await waitFor(() => standby.events.some((e) => e.type === 'role:changed' && e.role === 'primary'), 10_000, 'the standby to take over');
     const before = rows();
     await waitFor(() => rows() > before + 300, 15_000, 'writes through the new primary');

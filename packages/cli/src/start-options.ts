@@ -11,6 +11,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export interface StartOptions {
   readonly db: string;
   readonly logLevel: string;
+  /** `--log-pretty` / `SCRIBE_LOG_PRETTY=1`: human-readable log lines (pino-pretty). */
+  readonly logPretty: boolean;
   readonly synchronous: SynchronousLevel | undefined;
   /** `--http HOST:PORT`: serve /healthz and /metrics. */
   readonly http: { host: string; port: number } | undefined;
@@ -67,6 +69,7 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
   return {
     db: stringOption(cmd, 'db')!,
     logLevel,
+    logPretty: cmd.getOptionValue('logPretty') === true || ['1', 'true', 'yes', 'on'].includes((env.SCRIBE_LOG_PRETTY ?? '').toLowerCase()),
     synchronous: sync as SynchronousLevel | undefined,
     http,
     httpAllowRemote: cmd.getOptionValue('httpAllowRemote') === true,

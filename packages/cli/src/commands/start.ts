@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { pino } from 'pino';
 import { isLoopback, openNode } from '@scribe/node';
 import { createDefaultRegistry, type ScribePlugin } from '@scribe/store';
+import { createCliLogger } from '../cli-logger.js';
 import { readCurveKeys } from '../curve-keys-file.js';
 import { scribeCommand, setAction } from '../scribe-command.js';
 import { curveKeysOption, dbOption } from '../shared-options.js';
@@ -18,6 +19,7 @@ export function startCommand(): Command {
   const cmd = scribeCommand('start', 'run a node on the database (primary if none is running, else secondary)')
     .addOption(dbOption())
     .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace or silent').env('SCRIBE_LOG_LEVEL').default('info'))
+    .addOption(new Option('--log-pretty', 'human-readable log lines for a terminal instead of JSON (pino-pretty; env: SCRIBE_LOG_PRETTY=1)'))
     .addOption(new Option('--synchronous <level>', 'SQLite durability of the primary: OFF, NORMAL, FULL or EXTRA (default: FULL)').env('SCRIBE_SYNCHRONOUS'))
     .addOption(new Option('--http <host:port>', 'serve /healthz and /metrics (host defaults to 127.0.0.1; loopback only)').env('SCRIBE_HTTP'))
     .addOption(new Option('--http-allow-remote', 'allow --http on a non-loopback address'))
@@ -45,7 +47,20 @@ function checkDbPath(db: string): void {
 }
 
 async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Promise<number> {
-  const logger = pino({ level: args.logLevel });
+  const root = await createCliLogger({ level: args.logLevel, pretty: args.logPretty });
+  // The daemon picks the node's id, so that its own lines (start, warnings, shutdown) carry `node` as the node's do.
+  const instanceId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const logger = root.child({ node: instanceId });
+  // Signal handlers first: a SIGTERM that arrives while the node opens (or just as it
+  // logs that it started) must close it gracefully, not kill the process by default.
+  let stopSignal: string | undefined;
+  let onStop: (() => void) | undefined;
+  const stop = (signal: string): void => {
+    stopSignal ??= signal;
+    onStop?.();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   checkDbPath(args.db);
   const curve = readCurveKeys(args.curveKeysFile);
   if (args.endpoints?.router.startsWith('tcp://') === true && curve === undefined) {
@@ -59,7 +74,8 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
   }
   const node = await openNode({
     dbPath: args.db,
-    logger,
+    instanceId,
+    logger: root,
     autoMigrate: args.autoMigrate,
     registry: createDefaultRegistry({ rawSql: args.rawSql }),
     plugins,
@@ -85,18 +101,16 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
   );
   node.on((event) => logger.info({ event }, event.type));
   await new Promise<void>((resolveStop) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'shutting down');
-      resolveStop();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    onStop = resolveStop;
+    if (stopSignal !== undefined) resolveStop();
   });
+  logger.info({ signal: stopSignal }, 'shutting down');
   const forced = setTimeout(() => {
     logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
     process.exit(1);
   }, SHUTDOWN_GRACE_MS);
   forced.unref();
   await node.close();
+  logger.info('scribe stopped');
   return 0;
 }
