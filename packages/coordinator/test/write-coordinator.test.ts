@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { WriteError, type WriteRequest } from '@scribe/protocol';
 import {
+  UNKNOWN_METHOD,
   WriteCoordinator,
   type CommittedChange,
   type CoordinatorEvent,
@@ -177,6 +178,27 @@ describe('WriteCoordinator', () => {
     expect([unknown.code, unknown.method]).toEqual(['METHOD_NOT_FOUND', 'Nope']);
     expect(store.batches).toHaveLength(0);
     expect(c.metrics()).toMatchObject({ accepted: 0, rejected: 2 });
+  });
+
+  it('counts every settled write by method and outcome, the ones refused before the queue too', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store, maxQueueDepth: 1 });
+    const first = put('a');
+    const queued = [c.submit(first), c.submit({ ...first })]; // the second joins the first: counted once
+    await rejection(c.submit(put('b'))); // OVERLOADED
+    await Promise.all(queued);
+    await rejection(c.submit({ ...put('z'), params: { key: 5 } })); // INVALID_PARAMS
+    await rejection(c.submit(put('z', {}, 'Caller-Made-Up'))); // METHOD_NOT_FOUND
+    await c.close();
+    await rejection(c.submit(put('late'))); // SHUTTING_DOWN
+    const counts = Object.fromEntries(c.outcomes().map((o) => [`${o.method}/${o.outcome}`, o.count]));
+    expect(counts).toEqual({
+      'Put/ok': 1,
+      'Put/OVERLOADED': 1,
+      'Put/INVALID_PARAMS': 1,
+      [`${UNKNOWN_METHOD}/METHOD_NOT_FOUND`]: 1,
+      'Put/SHUTTING_DOWN': 1,
+    });
   });
 
   it('joins a retry of a queued request id to the first attempt instead of queueing it twice', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { UNKNOWN_METHOD } from '@scribe/coordinator';
-import { WriteError, type Role } from '@scribe/protocol';
+import { isWriteError, type Role } from '@scribe/protocol';
 
 /** The version of `@scribe/node` (its package.json ships beside `dist/`), for `scribe_build_info`. */
 export const NODE_PACKAGE_VERSION: string = (() => {
@@ -135,8 +135,8 @@ export class NodeMetrics {
    * says it is registered: caller text never becomes a label value.
    */
   countRefused(error: unknown, known: (method: string) => boolean): void {
-    const code = error instanceof WriteError ? error.code : 'INTERNAL';
-    const named = error instanceof WriteError ? error.method : null;
+    const code = isWriteError(error) ? error.code : 'INTERNAL';
+    const named = isWriteError(error) ? error.method : null;
     const key = JSON.stringify([named !== null && known(named) ? named : UNKNOWN_METHOD, code]);
     this.#refused.set(key, (this.#refused.get(key) ?? 0) + 1);
   }
