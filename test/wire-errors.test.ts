@@ -123,4 +123,28 @@ describe('bad input on the wire', () => {
     expect(r.result).toMatchObject({ role: 'primary', instance_id: 'p', queue_depth: 0 });
     expect(r.result.schema_version).toBeGreaterThan(0);
   });
+  it('a lone surrogate in a string param gets INVALID_PARAMS naming the field (issue 12, item 13)', async () => {
+    const before = await sessionCount();
+    // JSON may carry a lone surrogate as an escape; it must not be stored as invalid UTF-8.
+    const body = rpc('db.write', { meta: meta(), method: 'CreateSession', params: { id: 'lone', title: 'PLACEHOLDER' } }).replace('PLACEHOLDER', 'a\\ud800b');
+    const r = await exchange([body]);
+    expect(r).toMatchObject({ error: { code: -32602, data: { code: 'INVALID_PARAMS', method: 'CreateSession', field: 'params.title', retryable: false } } });
+    expect(await sessionCount()).toBe(before);
+  });
+
+  it('a request id reused for another write gets REQUEST_ID_REUSED, not the first write\'s result (issue 12, item 12)', async () => {
+    const m = meta();
+    const first = await exchange([rpc('db.write', { meta: m, method: 'CreateSession', params: { id: 'reuse-1', title: 'r' } })]);
+    expect(first).toMatchObject({ result: { id: 'reuse-1' } });
+    const r = await exchange([rpc('db.write', { meta: { ...m, timestamp: new Date().toISOString() }, method: 'DeleteSession', params: { id: 'reuse-1' } })]);
+    expect(r).toMatchObject({ error: { code: -32011, data: { code: 'REQUEST_ID_REUSED', method: 'DeleteSession', retryable: false } } });
+    expect(await reader.call('getSession', 'reuse-1')).toMatchObject({ title: 'r' });
+  });
+
+  it('a 3 MB request gets INVALID_REQUEST instead of silence (issue 12, item 14)', async () => {
+    const big = rpc('db.write', { meta: meta(), method: 'CreateSession', params: { id: 'big', title: 'x'.repeat(3_000_000) } });
+    const r = await exchange([big]);
+    expect(r).toMatchObject({ id: null, error: { code: -32600, data: { code: 'INVALID_REQUEST', retryable: false } } });
+    expect(await reader.call('getSession', 'exists')).toMatchObject({ title: 'seed' });
+  });
 });

@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import { pino, type Logger } from 'pino';
-import { WriteError, type WriteRequest } from '@scribe/protocol';
+import { WriteError, requestIdReusedError, type WriteRequest } from '@scribe/protocol';
 import type { CoordinatorEvent, CoordinatorListener, CoordinatorMetrics } from './coordinator-events.js';
 import {
   resolveCoordinatorOptions,
@@ -32,7 +32,8 @@ export class WriteCoordinator {
   readonly #queue = new PQueue({ concurrency: 1 });
   readonly #pending: Pending[] = [];
   /** Request ids queued and not yet settled, so a retry joins the first attempt. */
-  readonly #inflight = new Map<string, Promise<unknown>>();
+  /** Writes queued or running, by request id, with the write they name. */
+  readonly #inflight = new Map<string, { method: string; promise: Promise<unknown> }>();
   readonly #listeners = new Set<CoordinatorListener>();
   /** Settled writes by write name and outcome (`ok` or an error code). */
   readonly #byMethod = new Map<string, Map<string, number>>();
@@ -115,8 +116,12 @@ export class WriteCoordinator {
     }
     const joined = this.#inflight.get(meta.request_id);
     if (joined !== undefined) {
+      if (joined.method !== method) {
+        this.#metrics.rejected++;
+        return Promise.reject(requestIdReusedError(meta.request_id, joined.method, method));
+      }
       this.#metrics.duplicates++;
-      return joined;
+      return joined.promise;
     }
     let params: unknown;
     try {
@@ -150,7 +155,7 @@ export class WriteCoordinator {
       });
     });
     this.#metrics.accepted++;
-    this.#inflight.set(meta.request_id, promise);
+    this.#inflight.set(meta.request_id, { method, promise });
     const forget = (): void => {
       this.#inflight.delete(meta.request_id);
     };

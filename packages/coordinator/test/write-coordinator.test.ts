@@ -21,7 +21,7 @@ class FakeStore implements CoordinatorStore {
   seq = 0;
 
   validate(method: string, params: unknown): unknown {
-    if (method !== 'Put') throw new WriteError('METHOD_NOT_FOUND', `unknown write ${method}`, { method });
+    if (method !== 'Put' && method !== 'PutToo') throw new WriteError('METHOD_NOT_FOUND', `unknown write ${method}`, { method });
     const p = params as { key?: unknown };
     if (typeof p?.key !== 'string') {
       throw new WriteError('INVALID_PARAMS', 'Expected params.key to be a string', { method, field: 'params.key' });
@@ -208,6 +208,19 @@ describe('WriteCoordinator', () => {
     const [a, b] = await Promise.all([c.submit(req), c.submit({ ...req })]);
     expect(a).toEqual(b);
     expect(store.batches).toEqual([[req.meta.request_id]]);
+  });
+
+  it('refuses a queued request id arriving for another write with REQUEST_ID_REUSED instead of joining it', async () => {
+    const store = new FakeStore();
+    const c = new WriteCoordinator({ store });
+    const req = put('first');
+    const first = c.submit(req);
+    const reused = await rejection(c.submit({ ...req, method: 'PutToo', params: { key: 'second', value: 2 } }));
+    expect(reused).toMatchObject({ code: 'REQUEST_ID_REUSED', method: 'PutToo' });
+    expect(reused.isRetryable()).toBe(false);
+    await expect(first).resolves.toEqual({ key: 'first', value: 'FIRST' });
+    expect(store.batches).toEqual([[req.meta.request_id]]);
+    expect(c.metrics()).toMatchObject({ duplicates: 0, rejected: 1 });
   });
 
   it('drains queued writes on close and refuses new ones with SHUTTING_DOWN', async () => {

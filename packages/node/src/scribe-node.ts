@@ -20,6 +20,7 @@ import {
   Store,
   createQuerier,
   type Querier,
+  type RequestRecord,
   type StoredChange,
   type WriteRegistry,
 } from '@scribe/store';
@@ -205,6 +206,17 @@ export class ScribeNode {
       if (s !== undefined) void this.#resubscribe(s);
     }
     return this.#feed.changes(options);
+  }
+
+  /**
+   * The primary's record of a request id, read from the database file: whether the
+   * write committed (`ok`, `result`) or failed for good, and which write it was.
+   * Undefined while nothing is recorded, which after a TIMEOUT means "not yet", not
+   * "never": retry with the same request id to settle it. Records are kept for the
+   * most recent writes only (see the store's retention).
+   */
+  findRequest(requestId: string): RequestRecord | undefined {
+    return this.#readStore?.findRequest(requestId);
   }
 
   /** When this secondary last heard its primary's heartbeat (ms since epoch), if ever. */
@@ -662,10 +674,11 @@ export class ScribeNode {
     if (this.#closing !== undefined) return undefined;
     const record = this.#readStore?.findRequest(requestId);
     if (record === undefined) return undefined;
-    if (record.ok) return { ok: true, result: record.result };
+    if (record.ok) return { ok: true, result: record.result, method: record.method };
     const r = (record.result ?? {}) as { code?: unknown; message?: unknown; field?: unknown };
     return {
       ok: false,
+      method: record.method,
       error: WriteError.fromJsonRpc(
         { code: 0, message: typeof r.message === 'string' ? r.message : 'the write failed', data: { ...r, method: record.method } },
         record.method,

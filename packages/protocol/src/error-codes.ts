@@ -21,6 +21,7 @@ export const WRITE_ERROR_CODES = [
   'BUSY',
   'SCHEMA_MISMATCH',
   'DISABLED',
+  'REQUEST_ID_REUSED',
   'INTERNAL',
 ] as const;
 
@@ -49,6 +50,7 @@ export const RETRYABLE: Readonly<Record<WriteErrorCode, boolean>> = Object.freez
   BUSY: true,
   SCHEMA_MISMATCH: false,
   DISABLED: false,
+  REQUEST_ID_REUSED: false,
   INTERNAL: false,
 });
 
@@ -73,6 +75,7 @@ export const JSON_RPC_ERROR_NUMBERS: Readonly<Record<WriteErrorCode, number>> = 
   BUSY: -32008,
   SCHEMA_MISMATCH: -32009,
   DISABLED: -32010,
+  REQUEST_ID_REUSED: -32011,
 });
 
 const CODE_SET: ReadonlySet<string> = new Set(WRITE_ERROR_CODES);

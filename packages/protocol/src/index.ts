@@ -38,3 +38,4 @@ export {
   type ShutdownPayload,
 } from './topics.js';
 export { uuidv7 } from './uuidv7.js';
+export { requestIdReusedError } from './request-id-reuse.js';

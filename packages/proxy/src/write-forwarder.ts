@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { WriteError, uuidv7, type WriteRequest } from '@scribe/protocol';
+import { WriteError, requestIdReusedError, uuidv7, type WriteRequest } from '@scribe/protocol';
 import { backoffDelay, DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_DELAY_MS, type RetryPolicy } from './retry-policy.js';
 
 /** Default budget of a forwarded write, retries included. */
@@ -20,8 +20,12 @@ export const DEFAULT_DEADLINE_MARGIN_MS = 250;
  */
 export type WriteTarget = (request: WriteRequest, timeoutMs: number) => Promise<unknown>;
 
-/** What the forwarder learns from the local database after a TIMEOUT. */
-export type RecordedOutcome = { ok: true; result: unknown } | { ok: false; error: WriteError };
+/**
+ * What the forwarder learns from the local database after a TIMEOUT: the recorded
+ * outcome of the request id, and the write it was recorded for (when known; a
+ * record of another write means the request id was reused).
+ */
+export type RecordedOutcome = ({ ok: true; result: unknown } | { ok: false; error: WriteError }) & { method?: string };
 
 /** Per-call options of {@link WriteForwarder.write}. */
 export interface WriteCallOptions {
@@ -173,17 +177,21 @@ export class WriteForwarder {
 
   /** After the budget ran out: the local request record decides what the caller sees. */
   #settleTimedOut(request: WriteRequest, lastError: WriteError | undefined): unknown {
-    const recorded = this.#findOutcome?.(request.meta.request_id);
+    const id = request.meta.request_id;
+    const recorded = this.#findOutcome?.(id);
     if (recorded !== undefined) {
+      if (recorded.method !== undefined && recorded.method !== request.method) throw requestIdReusedError(id, recorded.method, request.method);
       if (recorded.ok) return recorded.result;
       throw recorded.error;
     }
+    // No record yet does not prove the write will never commit: an attempt may still
+    // sit in a stalled or slow primary's queue or transaction. Only a record is proof.
     const code = lastError?.code === 'UNREACHABLE' ? 'UNREACHABLE' : 'TIMEOUT';
     throw new WriteError(
       code,
-      code === 'UNREACHABLE'
-        ? `no primary answered within the write's deadline (request ${request.meta.request_id}); it had not committed when the deadline passed`
-        : `the write did not complete within its deadline (request ${request.meta.request_id}); it had not committed when the deadline passed`,
+      `${code === 'UNREACHABLE' ? 'no primary answered within the write\'s deadline' : 'the write did not complete within its deadline'} ` +
+        `(request ${id}); outcome unknown: it had not committed when the deadline passed but may still commit. ` +
+        `Retry with the same request id (write option requestId) to get its one outcome, or look the id up later with findRequest`,
       { method: request.method, ...(lastError === undefined ? {} : { cause: lastError }) },
     );
   }

@@ -110,7 +110,8 @@ describe('WriteForwarder', () => {
     });
     const e = await rejection(f.write('X', {}, { timeoutMs: 1_000 }));
     expect([e.code, e.method]).toEqual(['TIMEOUT', 'X']);
-    expect(e.message).toMatch(/had not committed when the deadline passed/);
+    expect(e.message).toMatch(/outcome unknown: it had not committed when the deadline passed but may still commit/);
+    expect(e.message).toMatch(/Retry with the same request id \(write option requestId\) to get its one outcome, or look the id up later with findRequest$/);
     expect(budgets[0]).toBe(1_000);
     expect(budgets.every((b, i) => i === 0 || b < budgets[i - 1]!)).toBe(true);
   });
@@ -130,6 +131,46 @@ describe('WriteForwarder', () => {
       findOutcome: (id) => (id === sent ? { ok: true, result: { id: 'row' } } : undefined),
     });
     await expect(f.write('X', {}, { timeoutMs: 100 })).resolves.toEqual({ id: 'row' });
+  });
+
+  it('says "outcome unknown" after a TIMEOUT with no record, and later settles the same request id from the record', async () => {
+    // A stalled primary may commit a timed-out write later (issue 12, item 11): no
+    // record at the deadline is not proof that it never ran.
+    const t = fakeTime();
+    let sent: string | undefined;
+    let committedLater = false;
+    const f = new WriteForwarder({
+      instanceId: 'a',
+      clock: t.clock,
+      sleep: t.sleep,
+      target: async (req, ms) => {
+        sent = req.meta.request_id;
+        t.advance(ms);
+        throw new WriteError('TIMEOUT', 'no reply');
+      },
+      findOutcome: (id) => (committedLater && id === sent ? { ok: true, result: { id: 'row' }, method: 'X' } : undefined),
+    });
+    const e = await rejection(f.write('X', {}, { timeoutMs: 100 }));
+    expect(e.message).toMatch(/outcome unknown/);
+    expect(e.isRetryable()).toBe(true);
+    committedLater = true;
+    await expect(f.write('X', {}, { timeoutMs: 100, requestId: sent! })).resolves.toEqual({ id: 'row' });
+  });
+
+  it('refuses a recorded outcome of another write under the same request id with REQUEST_ID_REUSED', async () => {
+    const t = fakeTime();
+    const f = new WriteForwarder({
+      instanceId: 'a',
+      clock: t.clock,
+      sleep: t.sleep,
+      target: async (_req, ms) => {
+        t.advance(ms);
+        throw new WriteError('TIMEOUT', 'no reply');
+      },
+      findOutcome: () => ({ ok: true, result: { id: 'session' }, method: 'CreateSession' }),
+    });
+    const e = await rejection(f.write('CreateProject', {}, { timeoutMs: 100, requestId: 'rid' }));
+    expect(e).toMatchObject({ code: 'REQUEST_ID_REUSED', method: 'CreateProject' });
   });
 
   it('reports UNREACHABLE when no primary ever answered', async () => {

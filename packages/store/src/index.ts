@@ -83,3 +83,4 @@ export {
 } from './querier.js';
 export { PrimaryLock, type PrimaryLockOptions } from './primary-lock.js';
 export { backupDatabase, inspectDatabase, type DatabaseFacts } from './database-backup.js';
+export { findLoneSurrogate, hasLoneSurrogate } from './lone-surrogates.js';

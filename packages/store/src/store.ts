@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
-import { WriteError, wireCauseOf, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
+import { WriteError, requestIdReusedError, wireCauseOf, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import { BUILTIN_MIGRATIONS } from './builtin-migrations.js';
 import { createDefaultRegistry } from './default-registry.js';
 import { mapDriverError } from './driver-errors.js';
@@ -265,7 +265,7 @@ export class Store {
     const db = this.#handlerDb;
     const outcomes: BatchItemOutcome[] = [];
     const changes: StoredChange[] = [];
-    const inBatch = new Map<string, number>();
+    const inBatch = new Map<string, { index: number; outcome: number }>();
     try {
       db.prepare('BEGIN IMMEDIATE').run();
     } catch (e) {
@@ -282,17 +282,26 @@ export class Store {
       const insertChange = db.prepare(
         'INSERT INTO _scribe_changes (entity, key, op, request_id, source_instance_id, at) VALUES (?, ?, ?, ?, ?, ?)',
       );
-      for (const item of items) {
+      for (const [itemIndex, item] of items.entries()) {
         const rid = item.meta.request_id;
         const earlier = inBatch.get(rid);
         if (earlier !== undefined) {
-          outcomes.push({ ...outcomes[earlier]!, duplicate: true });
+          const first = items[earlier.index]!.method;
+          outcomes.push(
+            first === item.method
+              ? { ...outcomes[earlier.outcome]!, duplicate: true }
+              : { ok: false, error: requestIdReusedError(rid, first, item.method), duplicate: true },
+          );
           continue;
         }
-        inBatch.set(rid, outcomes.length);
+        inBatch.set(rid, { index: itemIndex, outcome: outcomes.length });
         const record = findRecord.get(rid) as RawRecord | undefined;
         if (record !== undefined) {
-          outcomes.push(recordOutcome(record));
+          outcomes.push(
+            record.method === item.method
+              ? recordOutcome(record)
+              : { ok: false, error: requestIdReusedError(rid, record.method, item.method), duplicate: true },
+          );
           continue;
         }
         const now = rfc3339(this.#clock());

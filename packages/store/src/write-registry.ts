@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { describe, WriteError, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { normaliseWireParams } from './wire-params.js';
+import { findLoneSurrogate } from './lone-surrogates.js';
 
 /** What a write handler gets besides its params. */
 export interface WriteContext {
@@ -106,7 +107,8 @@ export class WriteRegistry {
    * Checks a write's params without running it and returns them parsed. The
    * reference client's shapes (a bare id string, Go `sql.Null*` objects) are first
    * turned into scribe's natural JSON by {@link normaliseWireParams}. Throws
-   * METHOD_NOT_FOUND for an unknown name and INVALID_PARAMS naming the field.
+   * METHOD_NOT_FOUND for an unknown name and INVALID_PARAMS naming the field,
+   * also for a string holding a lone surrogate (see {@link findLoneSurrogate}).
    */
   validate(name: string, params: unknown): unknown {
     const definition = this.#writes.get(name);
@@ -115,16 +117,26 @@ export class WriteRegistry {
     }
     const natural = normaliseWireParams(params, definition.bareParam, definition.goNullObjects ?? true);
     const parsed = definition.schema.safeParse(natural);
-    if (parsed.success) return parsed.data;
-    if (definition.bareParam !== undefined && (natural === null || typeof natural !== 'object' || Array.isArray(natural))) {
-      // An id-only write: say both shapes it takes.
+    if (!parsed.success) {
+      if (definition.bareParam !== undefined && (natural === null || typeof natural !== 'object' || Array.isArray(natural))) {
+        // An id-only write: say both shapes it takes.
+        throw new WriteError(
+          'INVALID_PARAMS',
+          `Expected params to be an id string or an object {"${definition.bareParam}": …}, got ${describe(natural)}`,
+          { method: name, field: 'params' },
+        );
+      }
+      throw paramsError(name, natural, parsed.error);
+    }
+    const lone = findLoneSurrogate(parsed.data);
+    if (lone !== undefined) {
       throw new WriteError(
         'INVALID_PARAMS',
-        `Expected params to be an id string or an object {"${definition.bareParam}": …}, got ${describe(natural)}`,
-        { method: name, field: 'params' },
+        `Expected ${lone} to be valid Unicode text, got a string with a lone surrogate (an unpaired UTF-16 half, which cannot be stored as UTF-8)`,
+        { method: name, field: lone },
       );
     }
-    throw paramsError(name, natural, parsed.error);
+    return parsed.data;
   }
 }
 
