@@ -1,5 +1,5 @@
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn as spawnProcess, spawnSync, type ChildProcess } from 'node:child_process';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,3 +79,25 @@ describe('scribe start', () => {
     expect(readDiscovery(resolveRuntimePaths(join(dir, 'cli.db')).discoveryPath)?.router).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
   });
 });
+
+describe('scribe start --file-mode', () => {
+  it('gives the database and its WAL the group mode asked for, and refuses a mode open to every user', async () => {
+    const db = join(dir, 'shared.db');
+    const child = spawnProcess(process.execPath, [CLI, 'start', '--db', db, '--log-level', 'info', '--file-mode', '660'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('"msg":"scribe started"') || child.exitCode !== null, 15_000, 'scribe start');
+    expect(child.exitCode, out).toBeNull();
+    expect(lstatSync(db).mode & 0o777).toBe(0o660);
+    expect(lstatSync(`${db}-wal`).mode & 0o777).toBe(0o660);
+    expect(lstatSync(resolveRuntimePaths(db).runtimeDir).mode & 0o777).toBe(0o770);
+    const r = spawnSync(process.execPath, [CLI, 'start', '--db', join(dir, 'x.db'), '--file-mode', '666'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--file-mode must be 600 \(owner only\), 640 \(group reads\) or 660 \(group reads and writes\), got "666"/);
+  });
+});
+

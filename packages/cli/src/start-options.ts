@@ -1,4 +1,4 @@
-import { SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
+import { FILE_MODES, SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
 import { isLoopbackHost, parseTcpEndpoint } from '@scribe/transport';
 import type { Command } from 'commander';
 import { onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
@@ -23,6 +23,8 @@ export interface StartOptions {
   readonly endpoints: { router: string; pub: string } | undefined;
   /** `--curve-keys FILE`: the cluster's CURVE key pair (JSON from `scribe keygen`). */
   readonly curveKeysFile: string | undefined;
+  /** `--file-mode 600|640|660`: mode of the database, WAL and SHM (openNode's `fileMode`). */
+  readonly fileMode: number | undefined;
 }
 
 /** Checks `scribe start`'s parsed options (flags, environment, defaults); throws {@link UsageError}. */
@@ -66,6 +68,15 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
     }
     endpoints = { router, pub };
   }
+  const fileModeSpec = stringOption(cmd, 'fileMode');
+  let fileMode: number | undefined;
+  if (fileModeSpec !== undefined) {
+    const octal = /^(?:0o?)?([0-7]{3})$/.exec(fileModeSpec);
+    fileMode = octal === null ? undefined : Number.parseInt(octal[1]!, 8);
+    if (fileMode === undefined || !(FILE_MODES as readonly number[]).includes(fileMode)) {
+      throw new UsageError(`${optionSource(cmd, '--file-mode')} must be 600 (owner only), 640 (group reads) or 660 (group reads and writes), got ${JSON.stringify(fileModeSpec)}`);
+    }
+  }
   return {
     db: stringOption(cmd, 'db')!,
     logLevel,
@@ -77,5 +88,6 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
     rawSql: onUnlessTurnedOff(cmd, 'rawSql', env.SCRIBE_RAW_SQL),
     endpoints,
     curveKeysFile,
+    fileMode,
   };
 }

@@ -28,6 +28,7 @@ export function startCommand(): Command {
     .addOption(new Option('--router <endpoint>', 'bind requests here when primary, e.g. tcp://127.0.0.1:7100 (goes with --pub)').env('SCRIBE_ROUTER'))
     .addOption(new Option('--pub <endpoint>', 'bind events here when primary, e.g. tcp://127.0.0.1:7101 (goes with --router)').env('SCRIBE_PUB'))
     .addOption(curveKeysOption())
+    .addOption(new Option('--file-mode <mode>', 'mode of the database, its WAL and SHM: 600 (owner only), 640 or 660 (a group that shares it)').env('SCRIBE_FILE_MODE'))
     .addOption(pluginOption());
   return setAction(cmd, async (c) => start(resolveStartOptions(c), await loadPlugins(pluginSpecs(c))));
 }
@@ -83,6 +84,7 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
     ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
     ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
     ...(curve === undefined ? {} : { curve }),
+    ...(args.fileMode === undefined ? {} : { fileMode: args.fileMode }),
   });
   logger.info(
     {
