@@ -114,6 +114,12 @@ describe('a scribe start daemon with the three packages and an application plugi
     const segmentsOnly = await cluster.spawn('segments-only', { pluginSpecs: ['@scribe/segments'], promote: false });
     await segmentsOnly.logs('createSegment', 'subset-session', 'log', [1, 2]);
     expect(await segmentsOnly.logs('readEntryCount', 'subset-session', 'log')).toBe(2);
+    // It reports its own plugins to the daemon (db.member), which scribe status shows per member.
+    const member = await waitFor(() => {
+      const report = JSON.parse(scribe('status', '--db', cluster.dbPath, '--json').stdout) as { members?: Array<{ instance_id: string; plugins?: unknown }> };
+      return report.members?.find((m) => m.instance_id === 'segments-only' && m.plugins !== undefined);
+    }, 10_000, 'the subset agent to report itself');
+    expect(member.plugins).toEqual([{ name: '@scribe/segments', schema_version: 1 }]);
   });
 
   it('refuses the writes of an agent that needs a plugin, or a plugin version, the daemon lacks, with SCHEMA_MISMATCH naming it', async () => {
