@@ -42,10 +42,15 @@ export function manifestProblems() {
     }
     // A manifest lists exactly what the package's code imports (types-only packages aside).
     const imported = importsOf(join(dir, 'src'));
-    const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
-    for (const name of imported) if (!declared.has(name)) problems.push(`${where}: imports ${name} but does not list it in dependencies or peerDependencies`);
+    // optionalDependencies count: a package loaded with import() only when a feature asks for it (the CLI's pino-pretty).
+    const declared = new Set([
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}),
+      ...Object.keys(pkg.optionalDependencies ?? {}),
+    ]);
+    for (const name of imported) if (!declared.has(name)) problems.push(`${where}: imports ${name} but does not list it in dependencies, peerDependencies or optionalDependencies`);
     for (const name of declared) if (!imported.has(name) && !name.startsWith('@types/')) problems.push(`${where}: lists ${name} but never imports it`);
-    for (const field of ['dependencies', 'peerDependencies', 'devDependencies']) {
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'devDependencies']) {
       for (const [name, range] of Object.entries(pkg[field] ?? {})) {
         const dep = byName.get(name);
         if (dep !== undefined && range !== dep.pkg.version) {
