@@ -12,6 +12,8 @@ import {
   type ScribeNode,
 } from '@scribe/node';
 
+// These tests are about the temp-dir fallback: without a per-user runtime dir (the children inherit this).
+delete process.env.XDG_RUNTIME_DIR;
 // Another user, simulated by chown (needs root; skipped otherwise).
 const OTHER_UID = 65534;
 const asRoot = process.getuid?.() === 0;
