@@ -7,13 +7,14 @@
 // @scribe/* dependency among the tarballs given.
 //
 // Each package is packed from a staging copy, so that what ships is exactly:
-// package.json, LICENSE, dist/ (without .tsbuildinfo), src/ (what the source maps
+// package.json, LICENSE, dist/ (without .tsbuildinfo, and only the output of sources
+// that still exist), src/ (what the source maps
 // point to, without tests), bin/, and a README whose links work outside the
 // repository: links into the repository's docs/ point to copies shipped in the
 // tarball's docs/, links to another package point to its npm page, and any other
 // link that leaves the package becomes plain text.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,9 +112,20 @@ function rewriteLinks(text, sourceFile, docsPrefix) {
 function stage({ dir, pkg }, into) {
   cpSync(join(dir, 'package.json'), join(into, 'package.json'));
   cpSync(join(dir, 'LICENSE'), join(into, 'LICENSE'));
-  const skip = (src) => !src.endsWith('.tsbuildinfo') && !src.endsWith('.test.ts');
+  // tsc -b never deletes the output of a source file that was removed or renamed, so
+  // a dist/ file ships only while its source exists (no stale modules from old builds).
+  const fromCurrentSource = (file) => {
+    const rel = relative(join(dir, 'dist'), file);
+    if (statSync(file).isDirectory()) return true;
+    const stem = rel.replace(/(\.d)?\.(js|ts)(\.map)?$/, '');
+    return stem !== rel && existsSync(join(dir, 'src', `${stem}.ts`));
+  };
+  const keep = (file) => {
+    if (file.endsWith('.tsbuildinfo') || file.endsWith('.test.ts')) return false;
+    return file === join(dir, 'dist') || !file.startsWith(join(dir, 'dist') + sep) || fromCurrentSource(file);
+  };
   for (const sub of ['dist', 'src', 'bin']) {
-    if (existsSync(join(dir, sub))) cpSync(join(dir, sub), join(into, sub), { recursive: true, filter: skip });
+    if (existsSync(join(dir, sub))) cpSync(join(dir, sub), join(into, sub), { recursive: true, filter: keep });
   }
   if (!existsSync(join(into, 'dist'))) throw new Error(`${pkg.name}: dist/ is missing; run npm run build first`);
   // README, then the docs it reaches (and the docs those reach), each with links rewritten.
