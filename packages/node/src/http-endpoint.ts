@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isLoopbackHost } from '@scribe/transport';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
 /** Where the optional HTTP listener binds. */
 export interface HttpOptions {
@@ -18,6 +19,8 @@ export interface HttpSource {
   /** Whether the node can do its job, and why not. */
   health(): Promise<{ ok: boolean; reason: string; role: string | undefined }>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** What `/status.json` answers (the status page at `/` polls it); without it both are 404. */
+  status?(): Promise<unknown>;
 }
 
 /**
@@ -27,8 +30,9 @@ export interface HttpSource {
 export const isLoopback: (host: string) => boolean = isLoopbackHost;
 
 /**
- * The node's HTTP listener: `GET /healthz` (200 or 503, JSON `{ ok, role, reason }`)
- * and `GET /metrics` (Prometheus text). Anything else is 404.
+ * The node's HTTP listener: `GET /healthz` (200 or 503, JSON `{ ok, role, reason }`),
+ * `GET /metrics` (Prometheus text), and the status page `GET /` with its data
+ * `GET /status.json`. Anything else is 404; a method other than GET is 405.
  */
 export class HttpEndpoint {
   readonly #server: Server;
@@ -53,7 +57,9 @@ export class HttpEndpoint {
         return;
       }
       const reply = async (): Promise<void> => {
-        if (path === '/healthz') {
+        if (source.status !== undefined && (path === '/' || path === '/status.json')) {
+          await serveStatus(path, req.headers.host, this.#options.host, source.status.bind(source), res);
+        } else if (path === '/healthz') {
           const h = await source.health();
           res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
           res.end(`${JSON.stringify(h)}\n`);
@@ -62,7 +68,7 @@ export class HttpEndpoint {
           res.writeHead(200, { 'content-type': m.contentType });
           res.end(m.body);
         } else {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /status.json, /healthz or /metrics\n');
         }
       };
       reply().catch((e: unknown) => {
@@ -100,4 +106,36 @@ export class HttpEndpoint {
       this.#server.closeAllConnections();
     });
   }
+}
+
+/**
+ * The status page and its data. On a loopback listener they answer only requests
+ * addressed to a loopback name, so a web page that rebinds its own domain to
+ * 127.0.0.1 cannot read the cluster's status from the operator's browser.
+ */
+async function serveStatus(
+  path: string,
+  hostHeader: string | undefined,
+  boundHost: string,
+  status: () => Promise<unknown>,
+  res: ServerResponse,
+): Promise<void> {
+  const asked = (hostHeader ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (isLoopback(boundHost) && !isLoopback(asked)) {
+    res.writeHead(421, { 'content-type': 'text/plain' }).end(`misdirected: this listener answers for loopback names only, not ${asked || 'no host'}\n`);
+    return;
+  }
+  if (path === '/') {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': STATUS_PAGE_CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    res.end(STATUS_PAGE_HTML);
+    return;
+  }
+  const body = await status();
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(`${JSON.stringify(body)}\n`);
 }

@@ -8,6 +8,7 @@ import {
   WriteError,
   changeTopic,
   parseWriteRequest,
+  type ClusterStatus,
   type MemberInfo,
   type MemberReport,
   type NodeInfo,
@@ -32,6 +33,7 @@ import { startMaintenance } from './maintenance.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { NodeMetrics } from './node-metrics.js';
+import { NodeStatus } from './node-status.js';
 import { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
@@ -105,6 +107,7 @@ export class ScribeNode {
   #lastCommitAt = Date.now();
   #schemaCheckedAt = 0;
   #schemaProblem: WriteError | undefined;
+  readonly #status: NodeStatus;
 
   /** @internal use {@link openNode}. */
   constructor(options: OpenNodeOptions) {
@@ -131,6 +134,28 @@ export class ScribeNode {
       },
       { node: this.instanceId },
     );
+    this.#status = new NodeStatus({
+      registry: this.#metrics.registry,
+      heartbeatIntervalMs: this.#timings.heartbeatIntervalMs,
+      role: () => this.#role,
+      epoch: () => this.#epoch,
+      instanceId: () => this.instanceId,
+      info: () => this.info(),
+      http: () => this.#httpUrl(),
+      queueDepth: () => this.#primary?.coordinator.depth ?? 0,
+      reports: () => this.#primary?.members.values() ?? [],
+      changeLog: () => this.#readStore,
+      knownPrimary: () => {
+        const p = this.#secondary?.primary;
+        if (p !== undefined) return { instance_id: p.instance_id, pid: p.pid, epoch: p.epoch };
+        return this.#primary === undefined ? undefined : { instance_id: this.instanceId, pid: process.pid, epoch: this.#primary.epoch };
+      },
+      askPrimary: (timeoutMs) => {
+        const s = this.#secondary;
+        if (s === undefined) return Promise.reject(new WriteError('UNREACHABLE', 'no primary is known'));
+        return s.client.call<ClusterStatus>(RPC_METHODS.status, null, { timeoutMs });
+      },
+    });
     this.#forwarder = new WriteForwarder({
       instanceId: this.instanceId,
       isLong: (method) => this.#registry.get(method)?.long === true,
@@ -283,6 +308,7 @@ export class ScribeNode {
         {
           health: () => this.health(),
           metrics: async () => ({ contentType: this.#metrics.registry.contentType, body: await this.#metrics.registry.metrics() }),
+          status: () => this.#status.report(),
         },
         this.#log,
       );
@@ -311,6 +337,7 @@ export class ScribeNode {
     }
     this.#ticker = setInterval(() => void this.#tick(), this.#timings.pollIntervalMs);
     this.#ticker.unref();
+    this.#status.history.start();
   }
 
   /**
@@ -325,6 +352,7 @@ export class ScribeNode {
 
   async #close(): Promise<void> {
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#status.history.stop();
     this.#feed.close();
     await this.#http?.close();
     await this.#stopPrimary('close');
@@ -393,6 +421,7 @@ export class ScribeNode {
         return c.submit(request);
       });
       server.addMethod(RPC_METHODS.ping, () => this.info());
+      server.addMethod(RPC_METHODS.status, () => this.#status.snapshot());
       const members = new Map<string, MemberInfo>();
       server.addMethod(RPC_METHODS.member, (params) => {
         const r = params as Partial<MemberReport> | undefined;
@@ -407,14 +436,19 @@ export class ScribeNode {
           uptime_s: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
           last_heartbeat_at: typeof r.last_heartbeat_at === 'string' ? r.last_heartbeat_at : null,
           ...(Array.isArray(r.plugins) ? { plugins: r.plugins } : {}),
+          ...(typeof r.schema_version === 'number' ? { schema_version: r.schema_version } : {}),
+          ...(typeof r.http === 'string' ? { http: r.http } : {}),
           queue_depth: 0,
           seen_at: new Date().toISOString(),
         });
         return null;
       });
       server.addMethod(RPC_METHODS.members, () => {
+        // Silent members stay known for a minute (the status page marks them), but
+        // db.members lists only those heard within three heartbeats.
+        const forget = Date.now() - Math.max(60_000, 3 * this.#timings.heartbeatIntervalMs);
+        for (const [id, m] of members) if (Date.parse(m.seen_at) < forget) members.delete(id);
         const stale = Date.now() - 3 * this.#timings.heartbeatIntervalMs;
-        for (const [id, m] of members) if (Date.parse(m.seen_at) < stale) members.delete(id);
         const me = this.info();
         const self: MemberInfo = {
           instance_id: me.instance_id,
@@ -427,7 +461,8 @@ export class ScribeNode {
           queue_depth: me.queue_depth,
           seen_at: new Date().toISOString(),
         };
-        return [self, ...[...members.values()].sort((a, b) => a.instance_id.localeCompare(b.instance_id))];
+        const heard = [...members.values()].filter((m) => Date.parse(m.seen_at) >= stale);
+        return [self, ...heard.sort((a, b) => a.instance_id.localeCompare(b.instance_id))];
       });
       await server.bind();
       // The bound addresses: a tcp port of `*` becomes the port the OS gave.
@@ -504,6 +539,10 @@ export class ScribeNode {
       await oldSecondary.subscriber.close().catch(() => undefined);
     }
     if (previous === 'secondary') this.#failovers++;
+    if (oldSecondary !== undefined) {
+      const from = this.#status.previousPrimary(oldSecondary.primary, oldSecondary.lastHeartbeatAt);
+      this.#status.failovers.promoted({ instance_id: this.instanceId, pid: process.pid, epoch }, from, Date.now());
+    }
     this.#emit({ type: 'role:changed', role: 'primary', previous, epoch });
   }
 
@@ -540,6 +579,8 @@ export class ScribeNode {
         uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
         last_heartbeat_at: parts.lastHeartbeatAt === undefined ? null : new Date(parts.lastHeartbeatAt).toISOString(),
         plugins: this.#pluginInfo(),
+        schema_version: this.#readStore?.schemaVersion() ?? 0,
+        http: this.#httpUrl(),
       };
       client.call(RPC_METHODS.member, me, { timeoutMs: this.#timings.heartbeatIntervalMs }).catch(() => undefined);
     };
@@ -552,6 +593,12 @@ export class ScribeNode {
       return client.call(RPC_METHODS.write, request, { timeoutMs });
     });
     return parts;
+  }
+
+  #httpUrl(): string | null {
+    const a = this.#http?.address;
+    if (a === undefined) return null;
+    return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
   }
 
   #curveClient(): { curve?: { serverKey: string; publicKey: string; secretKey: string } } {
@@ -608,6 +655,12 @@ export class ScribeNode {
         await current.client.close().catch(() => undefined);
         await current.subscriber.close().catch(() => undefined);
         this.#failovers++;
+        this.#status.failovers.followed(
+          { instance_id: seen.instance_id, pid: seen.pid, epoch: seen.epoch },
+          this.#status.previousPrimary(current.primary, current.lastHeartbeatAt),
+          Date.now(),
+          Date.parse(seen.started_at),
+        );
         this.#emit({ type: 'primary:changed', instance_id: seen.instance_id, epoch: seen.epoch, router: seen.router });
       }
     } catch (e) {

@@ -37,5 +37,13 @@ export {
   type HeartbeatPayload,
   type ShutdownPayload,
 } from './topics.js';
+export type {
+  ClusterStatus,
+  MemberStatus,
+  StatusSample,
+  FailoverRecord,
+  StatusChange,
+  StatusError,
+} from './cluster-status.js';
 export { uuidv7 } from './uuidv7.js';
 export { requestIdReusedError } from './request-id-reuse.js';

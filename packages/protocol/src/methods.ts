@@ -8,6 +8,8 @@ export const RPC_METHODS = Object.freeze({
   member: 'db.member',
   /** Every member the primary knows of: no params, result {@link MemberInfo}[] (the primary first). */
   members: 'db.members',
+  /** The primary's view for the status page and `scribe top`: no params, result `ClusterStatus` (cluster-status.ts). Read-only. */
+  status: 'db.status',
 } as const);
 
 /** One of the values of {@link RPC_METHODS}. */
@@ -63,6 +65,10 @@ export interface MemberReport {
   last_heartbeat_at: string | null;
   /** The plugins this member runs (absent from members older than plugins). */
   plugins?: PluginInfo[];
+  /** The file's schema version as this member sees it (optional: older members omit it). */
+  schema_version?: number;
+  /** This member's HTTP listener, `http://host:port`, or null (optional). */
+  http?: string | null;
 }
 
 /** One row of `db.members`. */
