@@ -57,3 +57,5 @@ export type {
   DeleteResult,
   ExecResult,
 } from '@scribe/store';
+export type { StatusReport } from './status-report.js';
+export { STATUS_PAGE_HTML } from './status-page.js';

@@ -302,6 +302,7 @@ export class ScribeNode {
       this.#log.warn({ endpoint }, 'insecure: every local user can connect to this endpoint without CURVE keys (use the default ipc sockets or curve)');
     }
     ensureSafeDir(this.paths.runtimeDir, this.#modes);
+    this.#status.history.start();
     if (this.#options.http !== undefined) {
       this.#http = new HttpEndpoint(
         this.#options.http,
@@ -337,7 +338,6 @@ export class ScribeNode {
     }
     this.#ticker = setInterval(() => void this.#tick(), this.#timings.pollIntervalMs);
     this.#ticker.unref();
-    this.#status.history.start();
   }
 
   /**

@@ -68,9 +68,10 @@ export class StatusHistory {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Starts sampling once a second (the timer does not keep the process alive). Safe to call twice. */
+  /** Takes the baseline now and samples once a second (the timer does not keep the process alive). Safe to call twice. */
   start(): void {
     if (this.#timer !== undefined) return;
+    void this.sampleSafely();
     this.#timer = setInterval(() => void this.sampleSafely(), STATUS_SAMPLE_INTERVAL_MS);
     this.#timer.unref();
   }

@@ -92,6 +92,8 @@ const SCRIPT = `
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
   }
   // Draws series [{values:[[t,v]...], color}] into an SVG over the last WINDOW_S seconds.
+  // Failover times (ms) drawn as dashed lines on every chart.
+  var marks = [];
   function chart(svgId, maxId, series, end, unit) {
     var svg = $(svgId);
     var W = 300, H = 90, top = 6;
@@ -103,6 +105,10 @@ const SCRIPT = `
       var y = top + (H - top) * g / 4;
       parts.push('<line x1="0" x2="' + W + '" y1="' + y + '" y2="' + y + '" stroke="#e4e7ec" stroke-width="1" vector-effect="non-scaling-stroke"/>');
     }
+    marks.forEach(function (t) {
+      var x = W - (end - t) / 1000 / WINDOW_S * W;
+      if (x >= 0 && x <= W) parts.push('<line x1="' + x.toFixed(1) + '" x2="' + x.toFixed(1) + '" y1="0" y2="' + H + '" stroke="#c4320a" stroke-width="1" stroke-dasharray="3 3" vector-effect="non-scaling-stroke"/>');
+    });
     series.forEach(function (s) {
       var segs = [], cur = [];
       s.values.forEach(function (p) {
@@ -150,6 +156,7 @@ const SCRIPT = `
         m.schema_version, m.plugins.length ? m.plugins.map(function (p) { return p.name + ' ' + p.schema_version; }).join(', ') : '-', state], m.role === 'primary' ? 'primary' : m.answering ? '' : 'silent');
     }), 9, 'no members');
     var s = c.samples;
+    marks = c.failovers.map(function (f) { return Date.parse(f.at); });
     // The charts span what there is, from one minute up to five.
     WINDOW_S = s.length ? Math.min(MAX_WINDOW_S, Math.max(60, Math.ceil((now - s[0].t) / 1000))) : 60;
     $('window').textContent = WINDOW_S >= 120 ? Math.round(WINDOW_S / 60) + ' minutes' : WINDOW_S + ' seconds';
@@ -224,7 +231,7 @@ const BODY = `
   </section>
   <section class="half"><h2>Writes / s <span class="now"><span id="now-committed">-</span> committed, <span id="now-refused">-</span> refused</span></h2>
     <svg id="writes" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
-    <div class="legend"><span><i style="background:#12805c"></i>committed <i style="background:#d92d20"></i>refused or failed</span><span id="writes-max"></span></div></section>
+    <div class="legend"><span><i style="background:#12805c"></i>committed <i style="background:#d92d20"></i>refused or failed <i style="border-top:1px dashed #c4320a;height:0"></i>failover</span><span id="writes-max"></span></div></section>
   <section class="half"><h2>Commit latency (ms) <span class="now">p50 <span id="now-p50">-</span> / p99 <span id="now-p99">-</span></span></h2>
     <svg id="latency" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
     <div class="legend"><span><i style="background:#2f54eb"></i>p50 <i style="background:#7a5af8"></i>p99</span><span id="latency-max"></span></div></section>

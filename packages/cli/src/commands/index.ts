@@ -5,6 +5,7 @@ import { migrateCommand } from './migrate.js';
 import { restoreCommand } from './restore.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
+import { topCommand } from './top.js';
 
 /**
  * Every sub-command of `scribe`, in the order its help lists them. To add one: write
@@ -14,6 +15,7 @@ import { statusCommand } from './status.js';
 export const COMMANDS: ReadonlyArray<() => Command> = [
   startCommand,
   statusCommand,
+  topCommand,
   migrateCommand,
   backupCommand,
   restoreCommand,
