@@ -58,4 +58,12 @@ export type {
   ExecResult,
 } from '@scribe/store';
 export type { StatusReport } from './status-report.js';
+export {
+  StatusHistory,
+  quantileMs,
+  DEFAULT_STATUS_SAMPLES,
+  STATUS_SAMPLE_INTERVAL_MS,
+  type StatusHistorySource,
+  type StatusHistoryOptions,
+} from './status-history.js';
 export { STATUS_PAGE_HTML } from './status-page.js';

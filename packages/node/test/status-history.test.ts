@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NodeMetrics } from '../src/node-metrics.js';
-import { StatusHistory, quantileMs } from '../src/status-history.js';
+import { NodeMetrics, StatusHistory, quantileMs } from '@scribe/node';
 
 /** A node's real metrics registry over counters the test sets. */
 function metrics() {
