@@ -10,7 +10,7 @@ export const STATUS_SAMPLE_INTERVAL_MS = 1_000;
 
 /** What the history reads, once a second, from the node. */
 export interface StatusHistorySource {
-  /** The node's Prometheus registry (`scribe_writes_total`, `scribe_commit_seconds`, `scribe_batch_size`). */
+  /** The node's Prometheus registry (`scribe_writes_total{method,code}`, `scribe_commit_seconds`, `scribe_batch_size`). */
   readonly registry: Registry;
   /** True while this node is primary. */
   isPrimary(): boolean;
@@ -167,7 +167,7 @@ export class StatusHistory {
     const writes = new Map<string, number>();
     for (const v of await this.#values('scribe_writes_total')) {
       const method = String(v.labels.method ?? '');
-      const outcome = String(v.labels.outcome ?? '');
+      const outcome = String(v.labels.code ?? '');
       const k = `${method}\u0000${outcome}`;
       writes.set(k, (writes.get(k) ?? 0) + v.value);
     }

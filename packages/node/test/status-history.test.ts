@@ -12,7 +12,7 @@ function metrics() {
       failovers: () => 0,
       walPath: '/nonexistent-wal',
     },
-    { instance: 't' },
+    { node: 't' },
   );
   return { state, m };
 }
