@@ -46,6 +46,9 @@ function scribe(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
 }
 
+/** Agents beside the daemon: never primary; a write budget generous enough for a loaded machine (the tests time nothing). */
+const AGENT = { promote: false, writeTimeoutMs: 20_000 };
+
 const EVERY_PLUGIN = [
   { name: '@scribe/shadow', schema_version: 1 },
   { name: '@scribe/segments', schema_version: 1 },
@@ -53,7 +56,7 @@ const EVERY_PLUGIN = [
   { name: 'notes-app', schema_version: 1 },
 ];
 
-describe('a scribe start daemon with the three packages and an application plugin from a file', () => {
+describe('a scribe start daemon with the three packages and an application plugin from a file', { timeout: 60_000 }, () => {
   const cluster = agentCluster('plugins-daemon');
   let daemon: Daemon;
   beforeAll(async () => {
@@ -74,7 +77,7 @@ describe('a scribe start daemon with the three packages and an application plugi
   });
 
   it('serves agents beside it: application writes, shadow sessions seeded from the application table, segment logs and datastores', async () => {
-    const specs = { pluginSpecs: [NOTES_PLUGIN, ...PACKAGES], promote: false };
+    const specs = { pluginSpecs: [NOTES_PLUGIN, ...PACKAGES], ...AGENT };
     const a = await cluster.spawn('agent-a', specs);
     const b = await cluster.spawn('agent-b', specs);
     expect([a.ready.role, b.ready.role]).toEqual(['secondary', 'secondary']);
@@ -111,7 +114,7 @@ describe('a scribe start daemon with the three packages and an application plugi
   });
 
   it('serves an agent that uses a subset of its plugins', async () => {
-    const segmentsOnly = await cluster.spawn('segments-only', { pluginSpecs: ['@scribe/segments'], promote: false });
+    const segmentsOnly = await cluster.spawn('segments-only', { pluginSpecs: ['@scribe/segments'], ...AGENT });
     await segmentsOnly.logs('createSegment', 'subset-session', 'log', [1, 2]);
     expect(await segmentsOnly.logs('readEntryCount', 'subset-session', 'log')).toBe(2);
     // It reports its own plugins to the daemon (db.member), which scribe status shows per member.
@@ -123,7 +126,7 @@ describe('a scribe start daemon with the three packages and an application plugi
   });
 
   it('refuses the writes of an agent that needs a plugin, or a plugin version, the daemon lacks, with SCHEMA_MISMATCH naming it', async () => {
-    const extra = await cluster.spawn('extra', { pluginSpecs: [NOTES_PLUGIN, ...PACKAGES, EXTRA_PLUGIN], promote: false });
+    const extra = await cluster.spawn('extra', { pluginSpecs: [NOTES_PLUGIN, ...PACKAGES, EXTRA_PLUGIN], ...AGENT });
     for (const write of [extra.write('AddNote', { id: 'x', title: 'x', body: 'x' }), extra.logs('createSegment', 'extra-session', 'log', [])]) {
       const e = await failure(write);
       const err = e.code === 'SCHEMA_MISMATCH' ? e : e.cause;
@@ -131,7 +134,7 @@ describe('a scribe start daemon with the three packages and an application plugi
       expect(err!.message).toContain("the database lacks plugin 'extra-plugin' version 1 (extra table)");
       expect(err!.message).toContain('--plugin extra-plugin');
     }
-    const ahead = await cluster.spawn('ahead', { pluginSpecs: [NOTES_V2], promote: false });
+    const ahead = await cluster.spawn('ahead', { pluginSpecs: [NOTES_V2], ...AGENT });
     const e = await failure(ahead.write('AddNote', { id: 'y', title: 'y', body: 'y' }));
     expect(e).toMatchObject({ code: 'SCHEMA_MISMATCH', method: 'AddNote' });
     expect(e.message).toContain("the database lacks plugin 'notes-app' version 2 (note tags)");
@@ -140,7 +143,7 @@ describe('a scribe start daemon with the three packages and an application plugi
   });
 });
 
-describe('maintenance configured through the plugin factories runs on the daemon', () => {
+describe('maintenance configured through the plugin factories runs on the daemon', { timeout: 60_000 }, () => {
   const cluster = agentCluster('plugins-sweeps');
   let daemon: Daemon;
   beforeAll(async () => {
@@ -151,19 +154,19 @@ describe('maintenance configured through the plugin factories runs on the daemon
   });
 
   it('purges an expired temp datastore (the agents never purge: they are secondaries)', async () => {
-    const agent = await cluster.spawn('ds-agent', { pluginSpecs: ['@scribe/datastores'], promote: false });
+    const agent = await cluster.spawn('ds-agent', { pluginSpecs: ['@scribe/datastores'], ...AGENT });
     expect(await agent.datastores('open', 'scratch', { kind: 'temp', ttlMs: 300 })).toBe('scratch');
     await agent.datastore('scratch', 'set', { id: 'k', v: 1 }).catch(() => undefined);
     const rows = () => agent.query<{ n: number }>("SELECT (SELECT count(*) FROM _datastores WHERE id = 'scratch') + (SELECT count(*) FROM _datastore_records WHERE datastore_id = 'scratch') AS n");
     // The rows are physically gone: a purge, not just the expiry that hides them.
-    await waitFor(async () => (await rows())[0]!.n === 0, 10_000, 'the daemon to purge the expired datastore');
+    await waitFor(async () => (await rows())[0]!.n === 0, 20_000, 'the daemon to purge the expired datastore');
     expect(daemon.started).toMatchObject({ plugins: expect.arrayContaining([{ name: '@scribe/datastores', schema_version: 2 }]) });
   });
 
   it('reaps the shadow session of a killed agent once its age has passed', async () => {
-    const writer = await cluster.spawn('writer', { pluginSpecs: [NOTES_PLUGIN, '@scribe/shadow'], promote: false });
+    const writer = await cluster.spawn('writer', { pluginSpecs: [NOTES_PLUGIN, '@scribe/shadow'], ...AGENT });
     await writer.write('AddNote', { id: 'seed', title: 'seed', body: 's' });
-    const doomed = await cluster.spawn('doomed', { pluginSpecs: [NOTES_PLUGIN, '@scribe/shadow'], promote: false });
+    const doomed = await cluster.spawn('doomed', { pluginSpecs: [NOTES_PLUGIN, '@scribe/shadow'], ...AGENT });
     const opened = await doomed.open('doomed-session', { shadowTable: 'notes_shadow', seedFromTable: 'notes' });
     expect(opened.seeded).toBe(1);
     await doomed.kill();
@@ -171,7 +174,7 @@ describe('maintenance configured through the plugin factories runs on the daemon
       (await writer.query<{ n: number }>(
         "SELECT (SELECT count(*) FROM _shadow_sessions WHERE session_id = 'doomed-session') + (SELECT count(*) FROM notes_shadow WHERE session_id = 'doomed-session') AS n",
       ))[0]!.n;
-    await waitFor(async () => (await left()) === 0, 15_000, 'the daemon to reap the killed agent’s session');
+    await waitFor(async () => (await left()) === 0, 20_000, 'the daemon to reap the killed agent’s session');
     // Reaped no earlier than its age (reapAfterMs 2000 in quick-sweeps-plugins.mjs): the
     // reaper only closes sessions opened at least that long ago by the daemon's clock.
     expect(Date.now() - Date.parse(opened.openedAt)).toBeGreaterThanOrEqual(2_000);
