@@ -114,9 +114,11 @@ describe('scribe start', () => {
     const member = await spawn({ instanceId: 'member', promote: false, curve: keys });
     await expect(member.call('createSession', { id: 'curve', title: 'encrypted' })).resolves.toMatchObject({ id: 'curve' });
     const otherKeys = JSON.parse(spawnSync(process.execPath, [CLI, 'keygen'], { encoding: 'utf8' }).stdout);
-    const stranger = await spawn({ instanceId: 'stranger', promote: false, curve: otherKeys, writeTimeoutMs: 1_000 });
-    const refused = await stranger.call('createSession', { id: 'nope', title: 'no' }).catch((e: unknown) => e);
-    expect(['TIMEOUT', 'UNREACHABLE']).toContain((refused as ChildCallError).error.code);
+    // A member follows a primary only once it answers db.ping: with other keys it never
+    // does, so the stranger never joins (UNREACHABLE, saying why) and writes nothing.
+    const refused = await spawn({ instanceId: 'stranger', promote: false, curve: otherKeys, startTimeoutMs: 1_500 }).catch((e: unknown) => e);
+    expect((refused as ChildCallError).error.code).toBe('UNREACHABLE');
+    expect((refused as ChildCallError).error.message).toMatch(/does not answer as that primary/);
     expect(await member.call('getSession', 'nope')).toBeNull();
     const withKeys = spawnSync(process.execPath, [CLI, 'status', '--db', cluster.dbPath, '--curve-keys', keysFile, '--json'], { encoding: 'utf8' });
     expect(JSON.parse(withKeys.stdout)).toMatchObject({ ok: true, primary: { role: 'primary' } });

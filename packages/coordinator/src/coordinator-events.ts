@@ -13,6 +13,12 @@ export type CoordinatorEvent =
       durationMs: number;
     }
   | { type: 'batch:failed'; size: number; error: WriteError }
+  /**
+   * Another connection (another process) held the database's write lock: the batch
+   * was put back and runs again shortly, without blocking the event loop. `since` is
+   * when the lock was first met (ms, the coordinator's clock).
+   */
+  | { type: 'batch:busy'; size: number; since: number }
   | { type: 'queue:overloaded'; depth: number };
 
 /** A listener; it must not throw (a throw is logged and ignored). */

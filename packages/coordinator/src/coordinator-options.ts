@@ -6,6 +6,16 @@ export const DEFAULT_MAX_BATCH_SIZE = 512;
 /** Most writes waiting in the queue before new ones are refused with OVERLOADED. */
 export const DEFAULT_MAX_QUEUE_DEPTH = 10_000;
 
+/**
+ * Longest a write without a deadline waits for another connection's write lock
+ * (BUSY) before it is refused with BUSY. Writes with a deadline wait until it.
+ */
+export const DEFAULT_MAX_BUSY_WAIT_MS = 5_000;
+/** First pause before a batch that met another connection's lock runs again; it doubles up to {@link MAX_BUSY_RETRY_DELAY_MS}. */
+export const BUSY_RETRY_DELAY_MS = 2;
+/** Longest pause between two attempts at a locked database. */
+export const MAX_BUSY_RETRY_DELAY_MS = 25;
+
 /** The pino levels the provenance line may be logged at. */
 export const PROVENANCE_LEVELS = ['info', 'debug', 'trace', 'silent'] as const;
 /** One of {@link PROVENANCE_LEVELS}. */
@@ -23,6 +33,8 @@ export interface WriteCoordinatorOptions {
   maxQueueDepth?: number;
   /** Milliseconds since the epoch; injected by tests. Default `Date.now`. */
   clock?: () => number;
+  /** See {@link DEFAULT_MAX_BUSY_WAIT_MS}. */
+  maxBusyWaitMs?: number;
   /** The level of the one provenance line logged per write. Default `debug`: a line per write at info costs throughput; turn it up to watch writes (the demo does). */
   provenanceLevel?: ProvenanceLevel;
 }
@@ -33,6 +45,7 @@ export interface ResolvedCoordinatorOptions {
   readonly maxQueueDepth: number;
   readonly clock: () => number;
   readonly provenanceLevel: ProvenanceLevel;
+  readonly maxBusyWaitMs: number;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -55,5 +68,6 @@ export function resolveCoordinatorOptions(options: WriteCoordinatorOptions): Res
     maxQueueDepth: positiveInteger('maxQueueDepth', options.maxQueueDepth, DEFAULT_MAX_QUEUE_DEPTH),
     clock: options.clock ?? Date.now,
     provenanceLevel: options.provenanceLevel ?? 'debug',
+    maxBusyWaitMs: positiveInteger('maxBusyWaitMs', options.maxBusyWaitMs, DEFAULT_MAX_BUSY_WAIT_MS),
   });
 }

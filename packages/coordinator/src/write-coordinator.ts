@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { WriteError, requestIdReusedError, type WriteRequest } from '@scribe/protocol';
 import type { CoordinatorEvent, CoordinatorListener, CoordinatorMetrics } from './coordinator-events.js';
 import {
+  BUSY_RETRY_DELAY_MS,
+  MAX_BUSY_RETRY_DELAY_MS,
   resolveCoordinatorOptions,
   type ResolvedCoordinatorOptions,
   type WriteCoordinatorOptions,
@@ -45,6 +47,10 @@ export class WriteCoordinator {
    * taking its neighbours down with it again and again.
    */
   #isolate = 0;
+  /** When the batches started meeting another connection's write lock; undefined while they commit. */
+  #busySince: number | undefined;
+  /** The pause before the next attempt at a locked database. */
+  #busyDelay = BUSY_RETRY_DELAY_MS;
   #state: State = 'open';
   #closing: Promise<void> | undefined;
   readonly #metrics: CoordinatorMetrics = {
@@ -91,6 +97,11 @@ export class WriteCoordinator {
     const out: Array<{ method: string; outcome: string; count: number }> = [];
     for (const [method, counts] of this.#byMethod) for (const [outcome, count] of counts) out.push({ method, outcome, count });
     return out;
+  }
+
+  /** Since when (ms, the coordinator's clock) writes have been waiting for another connection's write lock; undefined when they are not. */
+  get busySince(): number | undefined {
+    return this.#busySince;
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -196,14 +207,18 @@ export class WriteCoordinator {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#pending.length === 0) return;
     this.#flushScheduled = true;
-    // setImmediate, not a microtask: let the receive loop take every request that is
-    // already waiting on the socket, so they share one transaction.
-    setImmediate(() => {
+    const run = (): void => {
       void this.#queue.add(() => {
         this.#flushScheduled = false;
         this.#flush();
       });
-    });
+    };
+    // While another connection holds the lock, try again after a pause on a timer: the
+    // event loop keeps serving (pings, reads, other sockets) in between.
+    if (this.#busySince !== undefined) setTimeout(run, this.#busyDelay);
+    // setImmediate, not a microtask: let the receive loop take every request that is
+    // already waiting on the socket, so they share one transaction.
+    else setImmediate(run);
   }
 
   #flush(): void {
@@ -211,8 +226,20 @@ export class WriteCoordinator {
     const taken = this.#pending.splice(0, this.#isolate > 0 ? 1 : this.#options.maxBatchSize);
     if (this.#isolate > 0) this.#isolate--;
     const batch: Pending[] = [];
+    const busyTooLong = this.#busySince !== undefined && now - this.#busySince >= this.#options.maxBusyWaitMs;
     for (const p of taken) {
-      if (p.deadline !== undefined && p.deadline <= now) {
+      const expired = p.deadline !== undefined && p.deadline <= now;
+      if (this.#busySince !== undefined && (expired || (p.deadline === undefined && busyTooLong))) {
+        this.#metrics.failed++;
+        this.#provenance(p, now, 'BUSY', false);
+        p.reject(
+          new WriteError(
+            'BUSY',
+            `another connection held the database's write lock for ${now - this.#busySince} ms, until this write's deadline; it was not executed`,
+            { method: p.item.method },
+          ),
+        );
+      } else if (expired) {
         this.#metrics.failed++;
         this.#provenance(p, now, 'TIMEOUT', false);
         p.reject(
@@ -235,6 +262,21 @@ export class WriteCoordinator {
       result = this.#store.executeBatch(batch.map((p) => p.item));
     } catch (e) {
       const error = asWriteError(e, null, true);
+      if (error.code === 'BUSY') {
+        // Waiting inside the driver would freeze the event loop for as long as the
+        // other connection holds on: put the batch back, in order, and try again soon.
+        const now = this.#options.clock();
+        if (this.#busySince === undefined) {
+          this.#busySince = now;
+          this.#busyDelay = BUSY_RETRY_DELAY_MS;
+          this.#log.warn({ size: batch.length }, 'another connection holds the database write lock; writes wait (BUSY)');
+        } else {
+          this.#busyDelay = Math.min(this.#busyDelay * 2, MAX_BUSY_RETRY_DELAY_MS);
+        }
+        this.#pending.unshift(...batch);
+        this.#emit({ type: 'batch:busy', size: batch.length, since: this.#busySince });
+        return;
+      }
       this.#metrics.failedBatches++;
       if (batch.length > 1) this.#isolate = Math.max(this.#isolate, batch.length * 2);
       this.#metrics.failed += batch.length;
@@ -248,6 +290,10 @@ export class WriteCoordinator {
       return;
     }
     const durationMs = performance.now() - started;
+    if (this.#busySince !== undefined) {
+      this.#log.info({ waited_ms: this.#options.clock() - this.#busySince }, 'the database write lock is free again');
+      this.#busySince = undefined;
+    }
     this.#metrics.batches++;
     this.#metrics.lastBatchSize = batch.length;
     if (batch.length > this.#metrics.maxBatchSizeSeen) this.#metrics.maxBatchSizeSeen = batch.length;

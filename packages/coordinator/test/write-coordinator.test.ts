@@ -18,6 +18,8 @@ class FakeStore implements CoordinatorStore {
   readonly records = new Map<string, CoordinatorOutcome>();
   readonly batches: string[][] = [];
   failNextCommit = false;
+  /** Batches still to be refused with BUSY (another connection holds the lock). */
+  busyFor = 0;
   seq = 0;
 
   validate(method: string, params: unknown): unknown {
@@ -31,9 +33,13 @@ class FakeStore implements CoordinatorStore {
 
   executeBatch(items: readonly CoordinatorItem[]) {
     this.batches.push(items.map((i) => i.meta.request_id));
+    if (this.busyFor > 0) {
+      this.busyFor--;
+      throw new WriteError('BUSY', 'database is locked', { retryable: true });
+    }
     if (this.failNextCommit) {
       this.failNextCommit = false;
-      throw new WriteError('BUSY', 'database is locked', { retryable: true });
+      throw new WriteError('INTERNAL', 'the transaction failed to commit', { retryable: true });
     }
     const outcomes: CoordinatorOutcome[] = [];
     const changes: CommittedChange[] = [];
@@ -122,12 +128,62 @@ describe('WriteCoordinator', () => {
     store.failNextCommit = true;
     const errors = await Promise.all([c.submit(put('p')), c.submit(put('q'))].map(rejection));
     expect(errors.map((e) => [e.code, e.isRetryable(), e.method])).toEqual([
-      ['BUSY', true, 'Put'],
-      ['BUSY', true, 'Put'],
+      ['INTERNAL', true, 'Put'],
+      ['INTERNAL', true, 'Put'],
     ]);
     expect(store.rows.size).toBe(0);
     expect(events.map((e) => e.type)).toEqual(['batch:failed']);
     expect(c.metrics()).toMatchObject({ failed: 2, failedBatches: 1 });
+  });
+
+  it('puts a batch that met another connection\'s lock (BUSY) back and runs it again on a timer, letting other work run in between', async () => {
+    const store = new FakeStore();
+    store.busyFor = 3;
+    const c = new WriteCoordinator({ store });
+    const events: CoordinatorEvent[] = [];
+    c.on((e) => events.push(e));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    try {
+      await Promise.all([c.submit(put('a')), c.submit(put('b'))]);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect([...store.rows.keys()]).toEqual(['a', 'b']);
+    expect(store.batches).toHaveLength(4);
+    expect(events.map((e) => e.type)).toEqual(['batch:busy', 'batch:busy', 'batch:busy', 'batch:committed']);
+    // Other timers ran while the writes waited: the waiting happened on the event loop, not in a blocking call.
+    expect(ticks).toBeGreaterThan(0);
+    expect(c.busySince).toBeUndefined();
+    expect(c.metrics()).toMatchObject({ completed: 2, failed: 0, failedBatches: 0 });
+  });
+
+  it('answers BUSY, not TIMEOUT, to a write whose deadline passes while another connection holds the lock; nothing runs', async () => {
+    const store = new FakeStore();
+    store.busyFor = Number.POSITIVE_INFINITY;
+    let now = Date.parse('2026-01-01T00:00:10Z');
+    const c = new WriteCoordinator({ store, clock: () => now });
+    const busy = c.submit(put('x', { deadline: '2026-01-01T00:00:11Z' }));
+    c.on((e) => {
+      if (e.type === 'batch:busy') now += 400;
+    });
+    const e = await rejection(busy);
+    expect([e.code, e.isRetryable(), e.method]).toEqual(['BUSY', true, 'Put']);
+    expect(e.message).toMatch(/held the database's write lock/);
+    expect(store.rows.size).toBe(0);
+  });
+
+  it('gives a write without a deadline BUSY after maxBusyWaitMs', async () => {
+    const store = new FakeStore();
+    store.busyFor = Number.POSITIVE_INFINITY;
+    let now = 0;
+    const c = new WriteCoordinator({ store, clock: () => now, maxBusyWaitMs: 1_000 });
+    c.on((e) => {
+      if (e.type === 'batch:busy') now += 300;
+    });
+    const e = await rejection(c.submit(put('y')));
+    expect(e.code).toBe('BUSY');
+    expect(store.rows.size).toBe(0);
   });
 
   it('publishes the committed change events with their seq', async () => {

@@ -6,6 +6,12 @@ export type NodeEvent =
   | { type: 'role:changed'; role: Role; previous: Role | undefined; epoch: number }
   /** A secondary saw a new primary (after a failover or restart) and reconnected to it. */
   | { type: 'primary:changed'; instance_id: string; epoch: number; router: string }
+  /**
+   * This node took the primary lock and starts its promotion to `epoch` (a
+   * `role:changed` follows when it is done, a `promotion:failed` when it is not).
+   * Closing the node now abandons the promotion and undoes it before close() resolves.
+   */
+  | { type: 'promotion:started'; epoch: number }
   /** Promotion was attempted and failed; this node stays secondary and will try again. */
   | { type: 'promotion:failed'; error: Error };
 

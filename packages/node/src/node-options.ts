@@ -53,6 +53,12 @@ export interface OpenNodeOptions {
   migrations?: readonly Migration[];
   /** Apply pending migrations when becoming primary. Default true. */
   autoMigrate?: boolean;
+  /**
+   * Create a new, empty database file even where the runtime directory records that
+   * one was in use (it was deleted). Default false: a node refuses with DATABASE_GONE
+   * rather than silently start over. The first start always creates the file.
+   */
+  recreateDatabase?: boolean;
   /** Whether this node may become primary when the primary dies. Default true. */
   promote?: boolean;
   /** Default budget of a write, retries included. Default 5 s. */

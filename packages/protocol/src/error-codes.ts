@@ -22,6 +22,9 @@ export const WRITE_ERROR_CODES = [
   'SCHEMA_MISMATCH',
   'DISABLED',
   'REQUEST_ID_REUSED',
+  'DATABASE_GONE',
+  'STORAGE_FULL',
+  'STORAGE_IO',
   'INTERNAL',
 ] as const;
 
@@ -51,6 +54,13 @@ export const RETRYABLE: Readonly<Record<WriteErrorCode, boolean>> = Object.freez
   SCHEMA_MISMATCH: false,
   DISABLED: false,
   REQUEST_ID_REUSED: false,
+  // The three storage faults need someone to act (restore the file, free space,
+  // check the disk) before a retry can succeed: surfaced at once, never retried
+  // automatically into a TIMEOUT. Nothing was applied, so the same request id may
+  // be sent again once the cause is fixed.
+  DATABASE_GONE: false,
+  STORAGE_FULL: false,
+  STORAGE_IO: false,
   INTERNAL: false,
 });
 
@@ -76,6 +86,9 @@ export const JSON_RPC_ERROR_NUMBERS: Readonly<Record<WriteErrorCode, number>> = 
   SCHEMA_MISMATCH: -32009,
   DISABLED: -32010,
   REQUEST_ID_REUSED: -32011,
+  DATABASE_GONE: -32012,
+  STORAGE_FULL: -32013,
+  STORAGE_IO: -32014,
 });
 
 const CODE_SET: ReadonlySet<string> = new Set(WRITE_ERROR_CODES);

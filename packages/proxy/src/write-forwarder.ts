@@ -184,6 +184,8 @@ export class WriteForwarder {
       if (recorded.ok) return recorded.result;
       throw recorded.error;
     }
+    // BUSY to the end: the primary never ran it (another connection held the lock); say so rather than TIMEOUT.
+    if (lastError?.code === 'BUSY') throw lastError;
     // No record yet does not prove the write will never commit: an attempt may still
     // sit in a stalled or slow primary's queue or transaction. Only a record is proof.
     const code = lastError?.code === 'UNREACHABLE' ? 'UNREACHABLE' : 'TIMEOUT';

@@ -11,13 +11,15 @@ const CODE_MAP: ReadonlyArray<readonly [prefix: string, code: WriteErrorCode, me
   ['SQLITE_CONSTRAINT', 'CONFLICT', 'a constraint refused the change'],
   ['SQLITE_BUSY', 'BUSY', 'the database is busy'],
   ['SQLITE_LOCKED', 'BUSY', 'the database is locked'],
+  // SQLite's own check that the file it has open is still the one at its path.
+  ['SQLITE_READONLY_DBMOVED', 'DATABASE_GONE', 'the database file was removed or replaced under the primary'],
   ['SQLITE_READONLY', 'NOT_PRIMARY', 'this connection cannot write'],
   ['SQLITE_MISMATCH', 'INVALID_PARAMS', 'a value has the wrong type for its column'],
   ['SQLITE_TOOBIG', 'INVALID_PARAMS', 'a value is too big'],
   ['SQLITE_RANGE', 'INVALID_PARAMS', 'the statement got the wrong number of parameters'],
   ['SQLITE_ERROR', 'INVALID_PARAMS', 'the statement is not valid SQL for this schema'],
-  ['SQLITE_FULL', 'INTERNAL', 'the disk is full'],
-  ['SQLITE_IOERR', 'INTERNAL', 'an I/O error occurred'],
+  ['SQLITE_FULL', 'STORAGE_FULL', 'the disk (or the database size limit) is full; nothing was applied'],
+  ['SQLITE_IOERR', 'STORAGE_IO', 'the disk reported an I/O error; nothing was applied'],
   ['SQLITE_CORRUPT', 'INTERNAL', 'the database file is corrupt'],
   ['SQLITE_NOTADB', 'INTERNAL', 'the file is not a database'],
   ['SQLITE_CANTOPEN', 'INTERNAL', 'the database file cannot be opened'],
@@ -27,6 +29,14 @@ const CODE_MAP: ReadonlyArray<readonly [prefix: string, code: WriteErrorCode, me
 export function sqliteCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
+/** The codes that say the storage under the database failed, not the write: never recorded as a write's outcome. */
+export const STORAGE_FAULT_CODES: ReadonlySet<WriteErrorCode> = new Set<WriteErrorCode>(['DATABASE_GONE', 'STORAGE_FULL', 'STORAGE_IO']);
+
+/** True for a {@link WriteError} whose code is one of {@link STORAGE_FAULT_CODES}. */
+export function isStorageFault(error: unknown): boolean {
+  return error instanceof WriteError && STORAGE_FAULT_CODES.has(error.code);
 }
 
 /**

@@ -47,7 +47,7 @@ export {
   type OrderedMigration,
 } from './migrations.js';
 export { definePlugin, isScribePlugin, PLUGIN_NAME, type ScribePlugin, type MaintenanceTask } from './scribe-plugin.js';
-export { mapDriverError, sqliteCode } from './driver-errors.js';
+export { mapDriverError, sqliteCode, isStorageFault, STORAGE_FAULT_CODES } from './driver-errors.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 export type {
   Project,

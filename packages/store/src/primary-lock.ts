@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** Options of {@link PrimaryLock}. */
@@ -21,6 +22,8 @@ export class PrimaryLock {
   readonly path: string;
   #db: Database.Database | undefined;
   #epoch = 0;
+  /** Device and inode of the lock file this holder locked. */
+  #identity: string | undefined;
 
   constructor(options: PrimaryLockOptions) {
     this.path = options.path;
@@ -52,6 +55,7 @@ export class PrimaryLock {
       db.exec('COMMIT');
       this.#db = db;
       this.#epoch = row.epoch;
+      this.#identity = identityOf(this.path);
       return row.epoch;
     } catch (e) {
       db.close();
@@ -60,12 +64,45 @@ export class PrimaryLock {
     }
   }
 
+  /**
+   * Raises the held epoch to at least `min` and stores it, so that epochs never go
+   * back even when the lock file was lost (the epochs seen elsewhere, in the
+   * discovery record say, are passed in). Returns the epoch now held.
+   */
+  raiseEpoch(min: number): number {
+    const db = this.#db;
+    if (db === undefined) throw new Error('primary lock: raiseEpoch without holding the lock');
+    if (min <= this.#epoch) return this.#epoch;
+    db.prepare('UPDATE scribe_epoch SET epoch = ? WHERE id = 1').run(min);
+    this.#epoch = min;
+    return min;
+  }
+
+  /**
+   * True while the lock file at {@link path} is still the file this holder locked. A
+   * stray `rm` (or a replacement) of the lock file lets another process lock a new
+   * file at the same path; the holder must then stop acting as primary.
+   */
+  isIntact(): boolean {
+    return this.#db !== undefined && this.#identity !== undefined && identityOf(this.path) === this.#identity;
+  }
+
   /** Releases the lock (closing the connection drops it). Safe to call twice. */
   release(): void {
     const db = this.#db;
     this.#db = undefined;
     this.#epoch = 0;
+    this.#identity = undefined;
     db?.close();
+  }
+}
+
+function identityOf(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
   }
 }
 

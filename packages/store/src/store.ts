@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { WriteError, requestIdReusedError, wireCauseOf, type ChangeEvent, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import { BUILTIN_MIGRATIONS } from './builtin-migrations.js';
 import { createDefaultRegistry } from './default-registry.js';
-import { mapDriverError } from './driver-errors.js';
+import { isStorageFault, mapDriverError } from './driver-errors.js';
 import {
   APPLICATION_NAMESPACE,
   BUILTIN_NAMESPACE,
@@ -207,6 +207,10 @@ export class Store {
     try {
       db.pragma(`busy_timeout = ${busy ?? DEFAULT_BUSY_TIMEOUT_MS}`);
       if (!options.readonly) {
+        // SQLite silently opens a file it may not write (permissions, an immutable
+        // attribute, a read-only mount) read-only; a primary on such a connection would
+        // answer every write with an error forever. Refuse it here instead.
+        assertFileWritable(db, options.path);
         db.pragma('journal_mode = WAL');
         db.pragma('foreign_keys = ON');
         db.pragma(`synchronous = ${sync}`);
@@ -326,13 +330,17 @@ export class Store {
           release.run();
           outcome = { ok: true, result, duplicate: false };
         } catch (e) {
+          // On SQLITE_FULL, IOERR and a few others SQLite may roll the whole transaction
+          // back by itself: then nothing of the batch stands, and the batch fails as one.
+          if (!this.#db.inTransaction) throw e;
           rollbackTo.run();
           release.run();
           pending.length = 0;
           const error = mapDriverError(e, item.method);
           if (error.code === 'INTERNAL') this.#log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
           outcome = { ok: false, error, duplicate: false };
-          stored = error.isRetryable()
+          // A storage fault is not the write's answer: once the disk is fixed the same request id must run.
+          stored = error.isRetryable() || isStorageFault(error)
             ? undefined
             : JSON.stringify({ code: error.code, message: error.message, field: error.field, cause: wireCauseOf(error) });
         }
@@ -444,11 +452,14 @@ export class Store {
    */
   probeWritable(): void {
     this.#assertWritable('probeWritable');
-    // A probe must not hang the event loop on another process's lock: wait briefly.
+    // A probe must not hang the event loop on another process's lock: do not wait at all.
     const previous = this.#db.pragma('busy_timeout', { simple: true }) as number;
-    this.#db.pragma('busy_timeout = 100');
+    this.#db.pragma('busy_timeout = 0');
     try {
       this.#db.exec('BEGIN IMMEDIATE');
+      // BEGIN IMMEDIATE succeeds on a connection SQLite opened read-only; a page write does not.
+      const v = this.#db.pragma('user_version', { simple: true }) as number;
+      this.#db.pragma(`user_version = ${v}`);
       this.#db.exec('ROLLBACK');
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
@@ -519,7 +530,33 @@ function recordOutcome(r: RawRecord): BatchItemOutcome {
   };
 }
 
+/**
+ * Checks that a read-write connection can really write: a page write in a
+ * transaction that is rolled back (nothing changes). Throws an error that says why
+ * when SQLite fell back to read-only.
+ */
+function assertFileWritable(db: Database.Database, path: string): void {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    const v = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${v}`);
+    db.exec('ROLLBACK');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    const mapped = mapDriverError(e, null);
+    if (mapped.code === 'NOT_PRIMARY') {
+      throw new Error(
+        `store: open ${path} read-write: the file can only be opened read-only (check its permissions, its attributes (lsattr) and whether its filesystem is mounted read-only)`,
+        { cause: e },
+      );
+    }
+    throw new Error(`store: open ${path} read-write: a test write failed (${mapped.code})`, { cause: mapped });
+  }
+}
+
 function asRetryable(error: WriteError, message: string): WriteError {
+  // Storage faults keep their code: they need someone to act, and retrying them blindly only hides them.
+  if (isStorageFault(error)) return error;
   return new WriteError(error.code === 'BUSY' ? 'BUSY' : 'INTERNAL', `${message} (${error.code})`, {
     method: error.method,
     cause: error,

@@ -94,9 +94,9 @@ describe('mapDriverError maps by the SQLite result code, never by message text',
 
   it('codes it does not list fall back by family, and errors without a code are INTERNAL', () => {
     const ioerr = Object.assign(new Error('disk I/O error at /secret/path'), { code: 'SQLITE_IOERR_WRITE' });
-    expect(mapDriverError(ioerr, 'W')).toMatchObject({ code: 'INTERNAL', message: 'W: an I/O error occurred' });
+    expect(mapDriverError(ioerr, 'W')).toMatchObject({ code: 'STORAGE_IO', message: 'W: the disk reported an I/O error; nothing was applied' });
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-    expect(mapDriverError(full, 'W').code).toBe('INTERNAL');
+    expect(mapDriverError(full, 'W').code).toBe('STORAGE_FULL');
     const odd = Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT_SOMETHING_NEW' });
     expect(mapDriverError(odd, 'W').code).toBe('CONFLICT');
     const plain = new Error('boom at /home/me/db.sqlite');

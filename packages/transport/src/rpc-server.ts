@@ -3,6 +3,7 @@
  * and a PUB socket for events.
  */
 import { performance } from 'node:perf_hooks';
+import { existsSync } from 'node:fs';
 import { XPublisher, Router } from 'zeromq';
 import { assertCurveKey, zapAuthority, type CurveServerKeys } from './curve.js';
 import type { Logger } from 'pino';
@@ -286,6 +287,29 @@ export class RpcServer {
       await new Promise<void>((resolve) => setTimeout(resolve, IPC_PROBE_INTERVAL_MS));
     }
     return true;
+  }
+
+  /**
+   * Binds again every ipc endpoint whose socket file is gone (a stray `rm`, a temp
+   * cleaner): the listening socket lives on, but nobody new could connect to it.
+   * Connections already made are kept. Resolves with the endpoints bound again.
+   */
+  async reassertIpc(): Promise<string[]> {
+    const again: string[] = [];
+    const pairs: Array<[Router | XPublisher | undefined, string | undefined]> = [
+      [this.#router, this.#boundRouterEndpoint],
+      [this.#pub, this.#boundPubEndpoint],
+    ];
+    for (const [socket, endpoint] of pairs) {
+      if (this.#state !== 'bound' || socket === undefined || endpoint === undefined) return again;
+      if (!endpoint.startsWith('ipc://') || endpoint.startsWith('ipc://@')) continue;
+      if (existsSync(endpoint.slice('ipc://'.length))) continue;
+      await socket.unbind(endpoint).catch(() => undefined);
+      await socket.bind(endpoint);
+      again.push(endpoint);
+    }
+    if (again.length > 0) this.#logger.warn({ endpoints: again }, 'ipc socket files were gone; bound them again');
+    return again;
   }
 
   /**
