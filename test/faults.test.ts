@@ -183,7 +183,7 @@ describe('discovery and sockets', () => {
 describe('faults that surface', () => {
   it('a lock held by another process: the primary keeps answering pings while writes wait, BUSY at the deadline, 503 saying why', async () => {
     const primary = await spawn({ instanceId: 'p0' });
-    const secondary = await spawn({ instanceId: 's1', promote: false, writeTimeoutMs: 1_500 });
+    const secondary = await spawn({ instanceId: 's1', promote: false, writeTimeoutMs: 4_000 });
     await secondary.call('createSession', { id: 's', title: 'foreign lock' });
     const holder = fork(LOCK_HOLDER, [cluster.dbPath], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     cleanups.push(() => holder.kill('SIGKILL'));
@@ -196,15 +196,18 @@ describe('faults that surface', () => {
       .finally(() => {
         settled = true;
       });
-    // ...while the primary keeps answering: each health check of the secondary pings it (bounded at 1 s).
+    // ...at the primary, which says so...
+    const primaryHealth = await waitFor(async () => {
+      const h = await health(primary);
+      return h.reason.startsWith('BUSY since') ? h : undefined;
+    }, 5_000, 'the primary to report the waiting write');
+    expect(primaryHealth).toMatchObject({ ok: false, reason: expect.stringMatching(/another connection holds the database's write lock/) });
+    // ...and keeps answering meanwhile: each health check of the secondary pings it (bounded at 1 s).
     for (let i = 0; i < 5; i++) {
       const h = await health(secondary);
       expect(h, h.reason).toMatchObject({ ok: true, role: 'secondary' });
     }
     expect(settled).toBe(false);
-    const primaryHealth = await health(primary);
-    expect(primaryHealth.ok).toBe(false);
-    expect(primaryHealth.reason).toMatch(/BUSY/);
     // BUSY at the write's deadline, while the other process still holds the lock.
     const error = (await waiting) as { error: { code: string; retryable: boolean } };
     expect(error.error).toMatchObject({ code: 'BUSY', retryable: true });

@@ -9,6 +9,7 @@ import { PromotionAborted, startPrimaryDuty, type PrimaryDuty } from './primary-
 import { answersAsPrimary } from './primary-probe.js';
 import { removeStaleSockets } from './runtime-paths.js';
 import { startSecondaryDuty, type SecondaryDuty } from './secondary-duty.js';
+import { assertSafeIpcEndpoint } from './socket-dir.js';
 
 /** How long a node waits before it tries the lock again after a failed promotion or a step-down. */
 export const DEFAULT_PROMOTION_RETRY_MS = 2_000;
@@ -148,7 +149,14 @@ export class Leadership {
         }
         // Follow the primary the discovery file names, once it proves to be that primary.
         const record = readDiscovery(ctx.paths.discoveryPath);
-        if (record !== undefined && this.#worthFollowing(record) && (await this.#verified(record))) {
+        const verdict = record !== undefined && this.#worthFollowing(record) ? await this.#verified(record) : false;
+        if (verdict instanceof Error) {
+          // A record that points where nobody can be trusted: fail the start with that, loudly.
+          if (!started) {
+            first.reject(verdict);
+            return;
+          }
+        } else if (verdict && record !== undefined) {
           if (signal.aborted) break;
           if (await this.#follow(record)) {
             started = true;
@@ -321,9 +329,18 @@ export class Leadership {
    * asked again for a heartbeat interval, so a forged record pointing at a dead
    * endpoint costs one probe a second, not one per poll.
    */
-  async #verified(record: DiscoveryRecord): Promise<boolean> {
+  async #verified(record: DiscoveryRecord): Promise<boolean | Error> {
     const key = `${record.instance_id}@${record.epoch}@${record.router}`;
     const now = Date.now();
+    try {
+      assertSafeIpcEndpoint(record.router, this.#ctx.modes);
+      assertSafeIpcEndpoint(record.pub, this.#ctx.modes);
+    } catch (e) {
+      this.#problem = `the discovery record cannot be followed: ${describeError(e)}`;
+      if (this.#distrusted?.key !== key) this.#log.error({ err: e, primary: record.instance_id, router: record.router }, 'discovery record points to an unsafe socket; not followed');
+      this.#distrusted = { key, until: now + this.#ctx.timings.heartbeatIntervalMs };
+      return e as Error;
+    }
     if (this.#distrusted !== undefined && this.#distrusted.key === key && now < this.#distrusted.until) return false;
     if (await answersAsPrimary(this.#ctx, record)) {
       this.#distrusted = undefined;

@@ -148,6 +148,8 @@ export class WriteForwarder {
       params: params === undefined ? null : params,
     };
     let lastError: WriteError | undefined;
+    /** The last BUSY answer: the primary never runs a write past its deadline, so BUSY stays the truth. */
+    let busy: WriteError | undefined;
     for (let attempt = 1; ; attempt++) {
       if (this.#closedWith !== undefined) throw this.#closedWith.withMethod(method);
       const remaining = deadline - this.#clock();
@@ -164,6 +166,7 @@ export class WriteForwarder {
         const error = e instanceof WriteError ? e : new WriteError('INTERNAL', 'write attempt failed', { method, cause: e });
         if (!error.isRetryable()) throw error;
         lastError = error;
+        if (error.code === 'BUSY') busy = error;
         const delay = Math.min(backoffDelay(this.#retry, attempt, this.#random), deadline - this.#clock());
         this.#log.debug(
           { request_id: request.meta.request_id, method, attempt, code: error.code, delay_ms: delay },
@@ -172,7 +175,7 @@ export class WriteForwarder {
         if (delay > 0) await this.#sleep(delay);
       }
     }
-    return this.#settleTimedOut(request, lastError);
+    return this.#settleTimedOut(request, busy !== undefined && lastError?.code !== 'UNREACHABLE' ? busy : lastError);
   }
 
   /** After the budget ran out: the local request record decides what the caller sees. */
@@ -185,7 +188,7 @@ export class WriteForwarder {
       throw recorded.error;
     }
     // BUSY to the end: the primary never ran it (another connection held the lock); say so rather than TIMEOUT.
-    if (lastError?.code === 'BUSY') throw lastError;
+    if (lastError?.code === 'BUSY') throw lastError.method === null ? lastError.withMethod(request.method) : lastError;
     // No record yet does not prove the write will never commit: an attempt may still
     // sit in a stalled or slow primary's queue or transaction. Only a record is proof.
     const code = lastError?.code === 'UNREACHABLE' ? 'UNREACHABLE' : 'TIMEOUT';

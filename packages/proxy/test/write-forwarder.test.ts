@@ -116,6 +116,26 @@ describe('WriteForwarder', () => {
     expect(budgets.every((b, i) => i === 0 || b < budgets[i - 1]!)).toBe(true);
   });
 
+  it('ends in BUSY, not TIMEOUT, when the primary answered BUSY (another connection held the lock) until the deadline', async () => {
+    const t = fakeTime();
+    let calls = 0;
+    const f = new WriteForwarder({
+      instanceId: 'a',
+      clock: t.clock,
+      sleep: t.sleep,
+      random: () => 1,
+      target: async () => {
+        t.advance(300);
+        // The first answers are BUSY; the last attempt's reply does not come back in time.
+        if (++calls < 3) throw new WriteError('BUSY', 'another connection held the lock', { retryable: true });
+        throw new WriteError('TIMEOUT', 'no reply');
+      },
+    });
+    const e = await rejection(f.write('X', {}, { timeoutMs: 1_000 }));
+    expect([e.code, e.method, e.isRetryable()]).toEqual(['BUSY', 'X', true]);
+    expect(calls).toBeGreaterThanOrEqual(3);
+  });
+
   it('answers from the local request record when the write committed but the reply was lost', async () => {
     const t = fakeTime();
     let sent: string | undefined;
