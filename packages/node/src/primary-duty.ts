@@ -335,6 +335,7 @@ class RunningPrimary implements PrimaryDuty {
       pub: this.endpoints.pub,
       schema_version: this.store.schemaVersion(),
       started_at: this.#startedAt,
+      ...(this.#ctx.options.curve === undefined ? {} : { curve_public_key: this.#ctx.options.curve.publicKey }),
     });
   }
 }

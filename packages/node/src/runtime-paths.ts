@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { canonicalDbPath } from './database-identity.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ensureSafeDir, OWNER_ONLY } from './safe-dir.js';
 
@@ -40,7 +41,8 @@ export function fitsSocketPath(dir: string): boolean {
  * `process.env`) supplies `XDG_RUNTIME_DIR`.
  */
 export function resolveRuntimePaths(dbPath: string, runtimeDir?: string, env: NodeJS.ProcessEnv = process.env): RuntimePaths {
-  const db = resolve(dbPath);
+  // Keyed on the file, not on how its path is spelled: a symlink alias finds the same runtime directory.
+  const db = canonicalDbPath(dbPath);
   const dir = runtimeDir === undefined ? join(dirname(db), `.${basename(db)}.scribe`) : resolve(runtimeDir);
   let socketDir: string | undefined = dir;
   if (!fitsSocketPath(dir)) {

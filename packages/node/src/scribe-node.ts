@@ -21,7 +21,6 @@ import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type Resolved
 import { NodeMetrics } from './node-metrics.js';
 import { NodeStatus } from './node-status.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
-import { canonicalDbPath } from './database-identity.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveFileModes, type FileModes } from './file-modes.js';
 import { resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
@@ -66,8 +65,7 @@ export class ScribeNode {
     this.#modes = resolveFileModes(options.fileMode);
     this.#options = options;
     this.instanceId = options.instanceId ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
-    // Keyed on the file, not on how its path is spelled: a symlink alias joins the same cluster.
-    this.paths = resolveRuntimePaths(canonicalDbPath(options.dbPath), options.runtimeDir);
+    this.paths = resolveRuntimePaths(options.dbPath, options.runtimeDir);
     this.#plugins = resolvePlugins(options);
     this.#registry = this.#plugins.registry;
     this.#root = (options.logger ?? pino({ level: 'silent' })).child({ node: this.instanceId });
