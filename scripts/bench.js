@@ -7,6 +7,11 @@
 //     each forwarding `count` CreateMessage writes with K (--inflight) in flight;
 //   - direct: P processes writing the same rows straight into the file with
 //     better-sqlite3 (WAL, busy_timeout 5000), one transaction per write, one at a time;
+//   - limit (once per sync level): one process writing the same rows through the
+//     Store's batch executor (request record and change events paid), 256 writes per
+//     transaction, no network: the one-writer limit of this machine;
+//   - payloads (at P = 4, or the largest P run): scribe and direct with `parts` of
+//     each --payloads size;
 // and the latency of a single forwarded write on an idle cluster (one secondary,
 // one write in flight, sequential). Prints a markdown table on stdout, progress on
 // stderr, and writes latest.json, latest.md and latest.svg under --out.
@@ -17,6 +22,9 @@
 //          full run, a new temp directory for --quick, so a smoke run never replaces
 //          the committed results; the path is printed)
 //        --timeout S (per scenario, default 180)
+//        --payloads 1024,65536 (bytes of `parts` JSON; default those two in a full run,
+//          none with --quick; '' for none)  --payload-count N (writes per process per
+//          payload size, default 1,000, 20 with --quick; at most 8 MiB per process)
 //        --profile-primary (run the primaries under --cpu-prof; writes profiled.* and
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
 import { fork } from 'node:child_process';
@@ -44,6 +52,8 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '180' },
     'profile-primary': { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
+    payloads: { type: 'string' },
+    'payload-count': { type: 'string' },
   },
 });
 const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
@@ -56,6 +66,23 @@ const scenarioTimeoutMs = Number(values.timeout) * 1000;
 const profile = values['profile-primary'];
 const profileDir = profile ? resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'scribe-bench-prof-'))) : undefined;
 for (const [name, v] of [['--inflight', inflight], ['--idle', idleCount], ...syncs.map((s) => [`--count (${s})`, countFor(s)]), ...procsList.map((p) => ['--procs', p])]) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer, got ${v}`);
+}
+const payloadSizes = (values.payloads ?? (values.quick ? '' : '1024,65536'))
+  .split(',')
+  .map((p) => p.trim())
+  .filter((p) => p !== '')
+  .map(Number);
+const payloadCountBase = Number(values['payload-count'] ?? (values.quick ? 20 : 1_000));
+/** Writes per process for a payload size: --payload-count, but at most 8 MiB of `parts` per process. */
+const payloadCountFor = (bytes) => Math.max(1, Math.min(payloadCountBase, Math.floor((8 * 1024 * 1024) / bytes)));
+/** The P of the payload rows: 4 if it is run, else the largest P. */
+const payloadProcs = procsList.includes(4) ? 4 : Math.max(...procsList);
+/** Writes of the one-writer limit: as many as all processes of the largest P write. */
+const limitCountFor = (sync) => Math.max(...procsList) * countFor(sync);
+/** Writes per transaction of the limit (scripts/bench/worker.js LIMIT_BATCH). */
+const LIMIT_BATCH = 256;
+for (const [name, v] of [['--payload-count', payloadCountBase], ...payloadSizes.map((b) => ['--payloads', b])]) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer, got ${v}`);
 }
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -145,12 +172,12 @@ function countRows(dbPath, session) {
 }
 
 /** One scenario in a fresh directory: start everyone, wait for ready, 'go' to all at once, collect. */
-async function scenario(kind, sync, procs, count, k) {
+async function scenario(kind, sync, procs, count, k, payload) {
   const dir = mkdtempSync(join(tmpdir(), 'scribe-bench-'));
   const dbPath = join(dir, 'bench.db');
   const workers = [];
   let primary;
-  const base = { kind, sync, procs, inflight: kind === 'scribe' ? k : 1, count_per_proc: count };
+  const base = { kind, sync, procs, inflight: kind === 'scribe' ? k : 1, count_per_proc: count, ...(payload === undefined ? {} : { payload_bytes: payload }) };
   try {
     if (kind === 'scribe') {
       const prof = profile
@@ -177,7 +204,7 @@ async function scenario(kind, sync, procs, count, k) {
     const dones = workers.map((w) => w.next('done').then(() => performance.now()));
     const results = workers.map((w) => w.next('result'));
     const t0 = performance.now();
-    for (const w of workers) w.child.send({ cmd: 'go', count, inflight: k });
+    for (const w of workers) w.child.send({ cmd: 'go', count, inflight: k, payload });
     const ends = await withTimeout(Promise.all(dones), scenarioTimeoutMs, `${kind} ${sync} P=${procs}`);
     const wallMs = Math.max(...ends) - t0;
     const summary = summarise(await Promise.all(results), wallMs);
@@ -230,19 +257,53 @@ function machine() {
 const fmtMs = (x) => (x === null ? '–' : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
 const fmtN = (x) => x.toLocaleString('en');
 
-function markdown(rows, idle, m, meta) {
+/** scribe's throughput over another's (null when that one has none). */
+const ratio = (s, other) => (other && other.throughput > 0 && s ? +(s.throughput / other.throughput).toFixed(4) : null);
+const fmtX = (x) => (x === null ? '–' : `${x.toFixed(2)}×`);
+const fmtPct = (x) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
+
+function markdown(rows, limits, payloadRows, idle, m, meta) {
   const cell = (r) =>
     `${fmtMs(r.p50_ms)} / ${fmtMs(r.p99_ms)} / ${fmtMs(r.max_ms)}${r.errors ? ` (${fmtN(r.errors)} errors)` : ''}${r.rows_ok ? '' : ' ⚠ rows'}`;
+  const limitCell = (l) => `${fmtN(l.throughput)}${l.errors ? ` (${fmtN(l.errors)} errors)` : ''}${l.rows_ok ? '' : ' ⚠ rows'}`;
   const lines = [
-    '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | writes per commit |',
-    '|---|---|---|---|---|---|---|---|',
+    '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | limit writes/s | scribe ÷ limit | writes per commit |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const sync of syncs) {
     for (const procs of procsList) {
       const s = rows.find((r) => r.kind === 'scribe' && r.sync === sync && r.procs === procs);
       const d = rows.find((r) => r.kind === 'direct' && r.sync === sync && r.procs === procs);
-      const ratio = d.throughput > 0 ? `${(s.throughput / d.throughput).toFixed(2)}×` : '–';
-      lines.push(`| ${sync} | ${procs} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${ratio} | ${s.mean_batch ?? '–'} |`);
+      lines.push(
+        `| ${sync} | ${procs} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${fmtX(s.scribe_per_direct)} | ${limitCell(limits[sync])} | ${fmtPct(s.scribe_per_limit)} | ${s.mean_batch ?? '–'} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(
+    `limit: one process, no network, writing the same CreateMessage rows through the Store's batch executor (\`Store.executeBatch\`, ` +
+      `so the same bookkeeping is paid as on scribe's primary: validation, a savepoint, the request record and the change events of each write), ` +
+      `${LIMIT_BATCH} writes per transaction, ${syncs.map((s) => `${fmtN(limitCountFor(s))} writes at ${s}`).join(', ')}: the ceiling of a one-writer design on this machine (with small counts, as in --quick, it is noise). ` +
+      `scribe ÷ limit = scribe writes/s ÷ limit writes/s.`,
+  );
+  if (payloadRows.length > 0) {
+    lines.push('');
+    lines.push(`Payload size, P = ${payloadProcs} (scribe K = ${inflight}):`);
+    lines.push('');
+    lines.push('| sync | parts bytes | writes per process | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const sync of syncs) {
+      const base = rows.filter((r) => r.sync === sync && r.procs === payloadProcs);
+      const sized = [
+        ['~130 (above)', base],
+        ...payloadSizes.map((b) => [fmtN(b), payloadRows.filter((r) => r.sync === sync && r.payload_bytes === b)]),
+      ];
+      for (const [label, pair] of sized) {
+        const s = pair.find((r) => r.kind === 'scribe');
+        const d = pair.find((r) => r.kind === 'direct');
+        if (!s || !d) continue;
+        lines.push(`| ${sync} | ${label} | ${fmtN(s.count_per_proc)} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${fmtX(s.scribe_per_direct)} |`);
+      }
     }
   }
   lines.push('');
@@ -268,8 +329,13 @@ function markdown(rows, idle, m, meta) {
 
 const started = Date.now();
 const rows = [];
+const limits = {};
+const payloadRows = [];
 log(`scribe bench: procs ${procsList.join(',')}, inflight ${inflight}, sync ${syncs.join(',')}, counts ${syncs.map((s) => `${s} ${countFor(s)}`).join(', ')}${profile ? `, profiling primaries into ${profileDir}` : ''}`);
 for (const sync of syncs) {
+  log(`  limit ${sync}: one process, Store.executeBatch, ${LIMIT_BATCH} per transaction × ${fmtN(limitCountFor(sync))} ...`);
+  limits[sync] = await scenario('limit', sync, 1, limitCountFor(sync), 1);
+  log(`    ${fmtN(limits[sync].throughput)} writes/s in ${limits[sync].seconds} s${limits[sync].errors ? `, ${limits[sync].errors} errors (${limits[sync].first_error})` : ''}`);
   for (const procs of procsList) {
     for (const kind of ['scribe', 'direct']) {
       const count = countFor(sync);
@@ -281,6 +347,21 @@ for (const sync of syncs) {
       );
       rows.push(r);
     }
+    const [s, d] = rows.slice(-2);
+    s.scribe_per_direct = ratio(s, d);
+    s.scribe_per_limit = ratio(s, limits[sync]);
+  }
+  for (const bytes of payloadSizes) {
+    const count = payloadCountFor(bytes);
+    const pair = [];
+    for (const kind of ['scribe', 'direct']) {
+      log(`  ${kind} ${sync} P=${payloadProcs} parts ${fmtN(bytes)} bytes × ${fmtN(count)} ...`);
+      const r = await scenario(kind, sync, payloadProcs, count, inflight, bytes);
+      log(`    ${fmtN(r.throughput)} writes/s in ${r.seconds} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`);
+      pair.push(r);
+    }
+    pair[0].scribe_per_direct = ratio(pair[0], pair[1]);
+    payloadRows.push(...pair);
   }
 }
 const idle = {};
@@ -292,7 +373,7 @@ for (const sync of syncs) {
 
 const m = machine();
 const seconds = Math.round((Date.now() - started) / 1000);
-const table = markdown(rows, idle, m, { seconds });
+const table = markdown(rows, limits, payloadRows, idle, m, { seconds });
 process.stdout.write(`${table}\n`);
 
 // Only a full run may replace the committed bench-results/latest.*; a smoke run goes to a temp dir.
@@ -304,14 +385,25 @@ mkdirSync(out, { recursive: true });
 const json = {
   date: new Date().toISOString(),
   machine: m,
-  options: { procs: procsList, syncs, inflight, counts: Object.fromEntries(syncs.map((s) => [s, countFor(s)])), idle: idleCount, profile },
+  options: {
+    procs: procsList,
+    syncs,
+    inflight,
+    counts: Object.fromEntries(syncs.map((s) => [s, countFor(s)])),
+    idle: idleCount,
+    profile,
+    limit: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
+    payloads: { bytes: payloadSizes, procs: payloadProcs, counts: Object.fromEntries(payloadSizes.map((b) => [b, payloadCountFor(b)])) },
+  },
   seconds,
   rows,
+  limit: limits,
+  payloads: payloadRows,
   idle,
 };
 writeFileSync(join(out, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
 writeFileSync(join(out, `${name}.md`), `${table}\n`);
-writeFileSync(join(out, `${name}.svg`), renderChart(rows, syncs, procsList, { machine: m, inflight, date: json.date }));
+writeFileSync(join(out, `${name}.svg`), renderChart(rows, syncs, procsList, { machine: m, inflight, date: json.date, limits, limitBatch: LIMIT_BATCH }));
 log(`wrote ${join(out, `${name}.json`)}, ${name}.md and ${name}.svg`);
 
 if (profile) {

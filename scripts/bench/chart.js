@@ -1,18 +1,25 @@
 // The benchmark's chart as a standalone SVG (no dependencies): throughput (linear
 // axis) and latency (p50 bar, p99 bar, max tick; log axis) per (sync, P), scribe
-// next to direct.
+// next to direct; the one-writer limit of each sync level as a dashed line across its
+// groups, and scribe ÷ direct and scribe ÷ limit under each group.
 const W = 960;
 const PANEL_H = 300;
 const PAD = { top: 72, right: 24, bottom: 54, left: 84 };
 const GAP = 56;
-const H = PAD.top + PANEL_H + GAP + PANEL_H + PAD.bottom + 30;
+const RATIO_H = 28;
+const H = PAD.top + PANEL_H + RATIO_H + GAP + PANEL_H + PAD.bottom + 46;
 const COLORS = { scribe: '#2b6cb0', direct: '#c05621' };
 const LIGHT = { scribe: '#90cdf4', direct: '#fbd38d' };
+const LIMIT = '#2f855a';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const r1 = (x) => Math.round(x * 10) / 10;
 
-export function renderChart(rows, syncs, procsList, { machine, inflight, date } = {}) {
+/**
+ * The chart as SVG text. `limits` maps a sync level to its one-writer limit row
+ * (throughput); each scribe row may carry scribe_per_direct and scribe_per_limit.
+ */
+export function renderChart(rows, syncs, procsList, { machine, inflight, date, limits = {}, limitBatch } = {}) {
   const groups = syncs.flatMap((sync) => procsList.map((procs) => ({ sync, procs })));
   const plotW = W - PAD.left - PAD.right;
   const gw = plotW / groups.length;
@@ -40,7 +47,8 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date } 
   {
     const top = PAD.top;
     const bottom = top + PANEL_H;
-    const max = Math.max(1, ...rows.map((r) => r.throughput)) * 1.12;
+    const limitValues = syncs.map((s) => limits[s]?.throughput ?? 0);
+    const max = Math.max(1, ...rows.map((r) => r.throughput), ...limitValues) * 1.12;
     const y = (v) => bottom - (v / max) * PANEL_H;
     out.push(`<text x="${PAD.left}" y="${top - 6}" font-weight="bold">Throughput (writes/s, all processes together)</text>`);
     const step = niceStep(max / 5);
@@ -58,13 +66,35 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date } 
         if (!r.rows_ok || r.errors) out.push(`<text x="${r1(x + (bw - 2) / 2)}" y="${bottom - 4}" text-anchor="middle" fill="red" font-weight="bold">!</text>`);
       });
     });
+    // The one-writer limit of each sync level, across that level's groups.
+    syncs.forEach((sync, k) => {
+      const l = limits[sync];
+      if (!l || !(l.throughput > 0)) return;
+      const x1 = PAD.left + k * procsList.length * gw + 4;
+      const x2 = PAD.left + (k + 1) * procsList.length * gw - 4;
+      const ly = r1(y(l.throughput));
+      out.push(`<line x1="${r1(x1)}" x2="${r1(x2)}" y1="${ly}" y2="${ly}" stroke="${LIMIT}" stroke-width="2" stroke-dasharray="6,4"/>`);
+      out.push(`<text x="${r1(x1 + 2)}" y="${r1(ly - 5)}" fill="${LIMIT}" font-size="11" paint-order="stroke" stroke="white" stroke-width="3">one-writer limit ${esc(sync)}: ${l.throughput.toLocaleString('en')}/s</text>`);
+    });
     out.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`);
     groupLabels(bottom);
+    // scribe ÷ direct and scribe ÷ limit under each group.
+    out.push(`<text x="${PAD.left - 6}" y="${bottom + 46}" text-anchor="end" fill="#555" font-size="10">÷ direct</text>`);
+    out.push(`<text x="${PAD.left - 6}" y="${bottom + 58}" text-anchor="end" fill="${LIMIT}" font-size="10">÷ limit</text>`);
+    groups.forEach((g, i) => {
+      const s = find('scribe', g);
+      if (!s) return;
+      const cx = r1(xOf(i, 1));
+      const x = s.scribe_per_direct ?? null;
+      const l = s.scribe_per_limit ?? null;
+      out.push(`<text x="${cx}" y="${bottom + 46}" text-anchor="middle" font-size="10" fill="#555">${x === null ? '–' : `${x.toFixed(2)}×`}</text>`);
+      out.push(`<text x="${cx}" y="${bottom + 58}" text-anchor="middle" font-size="10" fill="${LIMIT}">${l === null ? '–' : `${(100 * l).toFixed(l < 0.1 ? 1 : 0)}%`}</text>`);
+    });
   }
 
   // Panel 2: latency on a log axis.
   {
-    const top = PAD.top + PANEL_H + GAP;
+    const top = PAD.top + PANEL_H + RATIO_H + GAP;
     const bottom = top + PANEL_H;
     const vals = rows.flatMap((r) => [r.p50_ms, r.p99_ms, r.max_ms]).filter((v) => typeof v === 'number' && v > 0);
     const lo = 10 ** Math.floor(Math.log10(Math.min(...vals, 1)));
@@ -91,9 +121,14 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date } 
     groupLabels(bottom);
   }
 
-  const ly = H - 18;
+  const ly = H - 34;
   out.push(`<rect x="${PAD.left}" y="${ly - 10}" width="12" height="12" fill="${COLORS.scribe}"/><text x="${PAD.left + 18}" y="${ly}">scribe: P secondaries → one primary (group commit)</text>`);
   out.push(`<rect x="${PAD.left + 380}" y="${ly - 10}" width="12" height="12" fill="${COLORS.direct}"/><text x="${PAD.left + 398}" y="${ly}">direct: P processes, better-sqlite3, a transaction per write, busy_timeout 5000</text>`);
+  if (syncs.some((s) => limits[s])) {
+    out.push(
+      `<line x1="${PAD.left}" x2="${PAD.left + 12}" y1="${ly + 14}" y2="${ly + 14}" stroke="${LIMIT}" stroke-width="2" stroke-dasharray="6,4"/><text x="${PAD.left + 18}" y="${ly + 18}">one-writer limit: one process, Store.executeBatch, ${limitBatch ?? '?'} writes per transaction, no network</text>`,
+    );
+  }
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

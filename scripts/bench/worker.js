@@ -4,8 +4,11 @@
 //   node worker.js primary <db> <sync>   a scribe primary; writes nothing itself, creates the sessions
 //   node worker.js scribe  <db> <sync>   a secondary forwarding CreateMessage writes to the primary
 //   node worker.js direct  <db> <sync>   better-sqlite3 on the file, no scribe (the baseline)
+//   node worker.js limit   <db> <sync>   the one-writer limit: the Store itself, no network, one
+//                                        process, LIMIT_BATCH writes per Store.executeBatch call
 //
-// Messages in:  {cmd:'go', count, inflight} | {cmd:'stats'} | {cmd:'close'}
+// Messages in:  {cmd:'go', count, inflight, payload?} | {cmd:'stats'} | {cmd:'close'}
+//               (payload: the size in bytes of the `parts` JSON; default ~130 bytes)
 // Messages out: {type:'ready'} | {type:'done'} then {type:'result', ...} | {type:'stats', ...} | {type:'closed'}
 //
 // Writers warm up (WARMUP writes into the session 'warm', not counted) before they
@@ -13,19 +16,35 @@
 import Database from 'better-sqlite3';
 import { openNode } from '@scribe/node';
 import { uuidv7 } from '@scribe/protocol';
+import { Store } from '@scribe/store';
 
 const [mode, dbPath, sync] = process.argv.slice(2);
 const SESSION = 'bench';
 const WARM_SESSION = 'warm';
 const WARMUP = 200;
+const TEXT = 'The quick brown fox jumps over the lazy dog while the benchmark writes one small message row. 0123456';
 /** A message of ~100 bytes of text, as `parts` JSON (~130 bytes). */
-const PARTS = JSON.stringify([{ type: 'text', text: 'The quick brown fox jumps over the lazy dog while the benchmark writes one small message row. 0123456' }]);
+const PARTS = JSON.stringify([{ type: 'text', text: TEXT }]);
+/** Writes per transaction of the one-writer limit. */
+const LIMIT_BATCH = 256;
+
+/** `parts` JSON of exactly `bytes` characters (ASCII), or the default PARTS. */
+function partsOf(bytes) {
+  if (bytes === undefined) return PARTS;
+  const overhead = JSON.stringify([{ type: 'text', text: '' }]).length;
+  const n = Math.max(0, bytes - overhead);
+  return JSON.stringify([{ type: 'text', text: TEXT.repeat(Math.ceil(n / TEXT.length)).slice(0, n) }]);
+}
+/** The `parts` the measured writes carry (set by 'go'). */
+let parts = PARTS;
 
 let node;
 /** write(session) → Promise; resolves when the write is acknowledged (scribe) or committed (direct). */
 let write;
 /** How many writes a direct writer can have in flight on its one connection: one. */
 let lanesCap = Infinity;
+/** The limit's Store (mode 'limit'). */
+let store;
 
 if (mode === 'primary') {
   node = await openNode({ dbPath, instanceId: `bench-primary-${process.pid}`, synchronous: sync, provenanceLevel: 'silent' });
@@ -35,7 +54,7 @@ if (mode === 'primary') {
 } else if (mode === 'scribe') {
   node = await openNode({ dbPath, instanceId: `bench-secondary-${process.pid}`, promote: false });
   if (node.role !== 'secondary') throw new Error(`bench: expected a secondary, got ${node.role}`);
-  write = (session) => node.querier.createMessage({ session_id: session, role: 'user', parts: PARTS });
+  write = (session) => node.querier.createMessage({ session_id: session, role: 'user', parts });
 } else if (mode === 'direct') {
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
@@ -51,12 +70,19 @@ if (mode === 'primary') {
   // writers. Ids are UUIDv7, as scribe generates them, so both sides index the same.
   const tx = db.transaction((session) => {
     const now = new Date().toISOString();
-    insert.run(uuidv7(), session, 'user', PARTS, now, now);
+    insert.run(uuidv7(), session, 'user', parts, now, now);
     bump.run(now, session);
   });
   write = async (session) => tx(session);
   lanesCap = 1;
   node = { close: async () => db.close() };
+} else if (mode === 'limit') {
+  // The same CreateMessage rows through the Store's batch executor, so the same
+  // bookkeeping is paid as on scribe's primary (validation, a savepoint, the request
+  // record and the change events per write), LIMIT_BATCH writes per transaction,
+  // without any network, queue or second process: what one writer can do at most.
+  store = Store.open({ path: dbPath, synchronous: sync });
+  node = { close: async () => store.close() };
 } else {
   throw new Error(`bench worker: unknown mode ${mode}`);
 }
@@ -85,6 +111,43 @@ async function run(session, count, inflight) {
   return { latencies, errors, firstError };
 }
 
+/**
+ * The limit: `count` writes in transactions of LIMIT_BATCH, one after the other. A
+ * write's latency is its transaction's (from building the batch to COMMIT), the time
+ * it would wait for its acknowledgement.
+ */
+function runLimit(session, count) {
+  const latencies = new Float64Array(count);
+  let errors = 0;
+  let firstError = null;
+  for (let start = 0; start < count; start += LIMIT_BATCH) {
+    const n = Math.min(LIMIT_BATCH, count - start);
+    const t0 = performance.now();
+    const timestamp = new Date().toISOString();
+    const items = Array.from({ length: n }, () => ({
+      meta: { source_instance_id: `bench-limit-${process.pid}`, request_id: uuidv7(), timestamp },
+      method: 'CreateMessage',
+      params: { session_id: session, role: 'user', parts },
+    }));
+    let outcomes;
+    try {
+      outcomes = store.executeBatch(items).outcomes;
+    } catch (e) {
+      outcomes = items.map(() => ({ ok: false, error: e }));
+    }
+    const ms = performance.now() - t0;
+    outcomes.forEach((o, j) => {
+      if (o.ok) latencies[start + j] = ms;
+      else {
+        latencies[start + j] = NaN;
+        errors++;
+        firstError ??= `${o.error?.code ?? o.error?.name}: ${o.error?.message}`;
+      }
+    });
+  }
+  return { latencies, errors, firstError };
+}
+
 /** The coordinator's batch counters, from the node's Prometheus registry. */
 async function stats() {
   const metrics = await node.metricsRegistry.getMetricsAsJSON();
@@ -100,7 +163,8 @@ async function stats() {
 process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'go') {
-      const r = await run(SESSION, msg.count, msg.inflight);
+      parts = partsOf(msg.payload);
+      const r = mode === 'limit' ? runLimit(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
       process.send({ type: 'done' });
       process.send({ type: 'result', ...r });
     } else if (msg.cmd === 'stats') {
@@ -115,8 +179,8 @@ process.on('message', async (msg) => {
   }
 });
 
-if (write !== undefined) {
-  const warm = await run(WARM_SESSION, WARMUP, 16);
+if (write !== undefined || mode === 'limit') {
+  const warm = mode === 'limit' ? runLimit(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
   if (warm.errors > 0) throw new Error(`bench: warm-up failed: ${warm.firstError}`);
 }
 process.send({ type: 'ready', pid: process.pid });
