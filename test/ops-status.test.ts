@@ -29,9 +29,9 @@ describe('scribe status and migrate', () => {
     expect(json.members.map((m: { role: string; instance_id: string }) => `${m.role}:${m.instance_id}`)).toEqual(['primary:p', 'secondary:a', 'secondary:b']);
     const table = scribe('status', '--db', cluster.dbPath);
     expect(table.status).toBe(0);
-    expect(table.stdout).toMatch(/^ROLE\s+PID\s+INSTANCE\s+UPTIME\s+QUEUE\s+LAST HEARTBEAT$/m);
-    expect(table.stdout).toMatch(new RegExp(`^primary\\s+${p.ready.pid}\\s+p\\s+\\d+ s\\s+0\\s+-$`, 'm'));
-    expect(table.stdout).toMatch(/^secondary\s+\d+\s+a\s+\d+ s\s+0\s+\d+\.\d s ago$/m);
+    expect(table.stdout).toMatch(/^ROLE\s+PID\s+INSTANCE\s+UPTIME\s+QUEUE\s+LAST HEARTBEAT\s+PRIMARY SEEN AS$/m);
+    expect(table.stdout).toMatch(new RegExp(`^primary\\s+${p.ready.pid}\\s+p\\s+\\d+ s\\s+0\\s+-\\s+-$`, 'm'));
+    expect(table.stdout).toMatch(/^secondary\s+\d+\s+a\s+\d+ s\s+0\s+\d+\.\d s ago\s+(responsive|UNRESPONSIVE)( \(\d+ lapses?\))?$/m);
     expect(table.stdout).toMatch(/^secondary\s+\d+\s+b\s+/m);
     // one word for writes refused before the queue, as in the JSON (writes.rejected)
     expect(table.stdout).toMatch(/^writes\s+\d+ accepted, \d+ completed, \d+ failed, \d+ rejected$/m);

@@ -79,12 +79,20 @@ export function formatStatus(report: StatusReport): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const head = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
   const now = Date.now();
-  const table: string[][] = [['ROLE', 'PID', 'INSTANCE', 'UPTIME', 'QUEUE', 'LAST HEARTBEAT']];
+  const table: string[][] = [['ROLE', 'PID', 'INSTANCE', 'UPTIME', 'QUEUE', 'LAST HEARTBEAT', 'PRIMARY SEEN AS']];
   for (const m of report.members) {
     const heard = m.last_heartbeat_at === null ? (m.role === 'primary' ? '-' : 'never') : `${((now - Date.parse(m.last_heartbeat_at)) / 1000).toFixed(1)} s ago`;
-    table.push([m.role, String(m.pid), m.instance_id, `${m.uptime_s} s`, String(m.queue_depth), heard]);
+    table.push([m.role, String(m.pid), m.instance_id, `${m.uptime_s} s`, String(m.queue_depth), heard, primarySeenAs(m)]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const members = table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
   return `${head}\n\nmembers:\n${members}\n`;
+}
+
+/** A secondary's view of the primary's heartbeat: `responsive`, `UNRESPONSIVE`, with the lapses it has seen; `-` when it does not say. */
+function primarySeenAs(m: MemberInfo): string {
+  if (m.primary_responsive === undefined) return '-';
+  const lapses = m.primary_lapses ?? 0;
+  const past = lapses === 0 ? '' : ` (${lapses} lapse${lapses === 1 ? '' : 's'})`;
+  return `${m.primary_responsive ? 'responsive' : 'UNRESPONSIVE'}${past}`;
 }

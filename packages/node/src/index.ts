@@ -15,6 +15,7 @@ export {
   type NodeTimings,
 } from './node-options.js';
 export type { NodeEvent, NodeListener } from './node-events.js';
+export { PrimaryLiveness, DEFAULT_MISSED_HEARTBEATS, type PrimaryLivenessOptions, type LivenessChange, type PrimaryLivenessView } from './primary-liveness.js';
 export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog } from './change-feed.js';
 export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, MAX_SOCKET_PATH, type RuntimePaths } from './runtime-paths.js';

@@ -37,6 +37,8 @@ export class Membership {
       uptime_s: typeof r.uptime_s === 'number' ? r.uptime_s : 0,
       last_heartbeat_at: typeof r.last_heartbeat_at === 'string' ? r.last_heartbeat_at : null,
       ...(Array.isArray(r.plugins) ? { plugins: r.plugins } : {}),
+      ...(typeof r.primary_responsive === 'boolean' ? { primary_responsive: r.primary_responsive } : {}),
+      ...(typeof r.primary_lapses === 'number' ? { primary_lapses: r.primary_lapses } : {}),
       ...(typeof r.schema_version === 'number' ? { schema_version: r.schema_version } : {}),
       ...(typeof r.http === 'string' ? { http: r.http } : {}),
       queue_depth: 0,

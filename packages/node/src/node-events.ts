@@ -13,7 +13,15 @@ export type NodeEvent =
    */
   | { type: 'promotion:started'; epoch: number }
   /** Promotion was attempted and failed; this node stays secondary and will try again. */
-  | { type: 'promotion:failed'; error: Error };
+  | { type: 'promotion:failed'; error: Error }
+  /**
+   * A secondary missed its primary's heartbeat for more than 3 intervals while the
+   * primary still holds the lock (stalled, overloaded, or its PUB path broken). The
+   * lock stays the authority: no promotion follows from this alone.
+   */
+  | { type: 'primary:unresponsive'; instance_id: string; epoch: number; last_heartbeat_at: string | null; silent_ms: number }
+  /** The heartbeat of a primary reported unresponsive came back. */
+  | { type: 'primary:responsive'; instance_id: string; epoch: number; silent_ms: number };
 
 /** A listener of {@link NodeEvent}s; it must not throw (a throw is logged and ignored). */
 export type NodeListener = (event: NodeEvent) => void;

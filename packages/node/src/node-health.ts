@@ -1,12 +1,15 @@
 import { RPC_METHODS, WriteError, type Role } from '@scribe/protocol';
 import type { PrimaryDuty } from './primary-duty.js';
 import type { SecondaryDuty } from './secondary-duty.js';
+import type { PrimaryLivenessView } from './primary-liveness.js';
 
 /** What `/healthz` answers: 200 when `ok`, 503 otherwise, with the reason either way. */
 export interface NodeHealth {
   ok: boolean;
   role: Role | undefined;
   reason: string;
+  /** On a secondary: what the primary's heartbeat shows (unresponsive after 3 silent intervals). */
+  primary?: PrimaryLivenessView;
 }
 
 /** How long writes may wait without a commit before the primary calls its queue stuck. */
@@ -25,7 +28,8 @@ export interface HealthState {
 /**
  * Whether a node can do its job now. Primary: the database takes the write lock and
  * the queue is moving (no writes waiting without a commit for {@link STUCK_QUEUE_MS}).
- * Secondary: the primary answers a ping within {@link HEALTH_PING_TIMEOUT_MS}.
+ * Secondary: the primary answers a ping within {@link HEALTH_PING_TIMEOUT_MS} and its
+ * heartbeat has not gone silent (`primary` says what the heartbeat shows).
  */
 export async function nodeHealth(state: HealthState): Promise<NodeHealth> {
   const { duty } = state;
@@ -35,7 +39,15 @@ export async function nodeHealth(state: HealthState): Promise<NodeHealth> {
   if (duty.role === 'primary') return primaryHealth(duty);
   try {
     await duty.client.call(RPC_METHODS.ping, null, { timeoutMs: HEALTH_PING_TIMEOUT_MS });
-    return { ok: true, role, reason: `secondary of ${duty.primary.instance_id} (epoch ${duty.primary.epoch}), which answers` };
+    if (!duty.liveness.responsive) {
+      return {
+        ok: false,
+        role,
+        reason: `the primary ${duty.primary.instance_id} (pid ${duty.primary.pid}) is unresponsive: no heartbeat for ${duty.liveness.silentMs} ms (it answered a ping; it still holds the lock)`,
+        primary: duty.liveness.view(),
+      };
+    }
+    return { ok: true, role, reason: `secondary of ${duty.primary.instance_id} (epoch ${duty.primary.epoch}), which answers`, primary: duty.liveness.view() };
   } catch (e) {
     // When this node also failed to take over, that is the more useful half of the story.
     const also = state.problem === undefined ? '' : `; ${state.problem}`;
@@ -43,6 +55,7 @@ export async function nodeHealth(state: HealthState): Promise<NodeHealth> {
       ok: false,
       role,
       reason: `the primary ${duty.primary.instance_id} (pid ${duty.primary.pid}) does not answer (${e instanceof WriteError ? e.code : 'INTERNAL'})${also}`,
+      primary: duty.liveness.view(),
     };
   }
 }

@@ -16,6 +16,7 @@ import { HttpEndpoint } from './http-endpoint.js';
 import { Leadership } from './leadership.js';
 import type { NodeContext } from './node-context.js';
 import type { NodeEvent, NodeListener } from './node-events.js';
+import type { PrimaryLivenessView } from './primary-liveness.js';
 import { nodeHealth, type NodeHealth } from './node-health.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { NodeMetrics } from './node-metrics.js';
@@ -217,6 +218,15 @@ export class ScribeNode {
    */
   findRequest(requestId: string): RequestRecord | undefined {
     return this.#readStore?.findRequest(requestId);
+  }
+
+  /**
+   * On a secondary, its primary's liveness from the heartbeat alone (unresponsive
+   * after 3 silent intervals, `DEFAULT_MISSED_HEARTBEATS`); undefined on a primary.
+   */
+  get primaryLiveness(): PrimaryLivenessView | undefined {
+    const d = this.#leadership.duty;
+    return d?.role === 'secondary' ? d.liveness.view() : undefined;
   }
 
   /** When this secondary last heard its primary's heartbeat (ms since epoch), if ever. */

@@ -4,6 +4,7 @@ import type { DiscoveryRecord } from './discovery.js';
 import { startMemberReports } from './membership.js';
 import { assertSafeIpcEndpoint } from './socket-dir.js';
 import type { NodeContext } from './node-context.js';
+import { PrimaryLiveness, type LivenessChange } from './primary-liveness.js';
 
 /** What a node holds while it is a secondary of one primary. Built by {@link startSecondaryDuty}. */
 export interface SecondaryDuty {
@@ -14,6 +15,8 @@ export interface SecondaryDuty {
   readonly client: RpcClient;
   /** When the primary's heartbeat was last heard (ms since epoch), if ever. */
   readonly lastHeartbeatAt: number | undefined;
+  /** The primary's liveness from the heartbeat alone (the lock stays the authority). */
+  readonly liveness: PrimaryLiveness;
   /** Subscribes again (to `db.` events too, once someone reads the change feed). */
   resubscribe(): Promise<void>;
   /**
@@ -43,6 +46,7 @@ class Following implements SecondaryDuty {
   readonly role = 'secondary' as const;
   readonly client: RpcClient;
   lastHeartbeatAt: number | undefined;
+  readonly liveness: PrimaryLiveness;
   readonly #ctx: NodeContext;
   readonly #hooks: SecondaryHooks;
   #subscriber: EventSubscriber;
@@ -62,6 +66,8 @@ class Following implements SecondaryDuty {
     const log = ctx.root.child({ role: 'secondary' });
     this.client = new RpcClient({ endpoint: primary.router, logger: log, ...curveClient(ctx) });
     this.client.connect();
+    this.liveness = new PrimaryLiveness({ intervalMs: ctx.timings.heartbeatIntervalMs, onChange: (c) => this.#livenessChanged(c) });
+    this.liveness.start();
     this.#subscriber = this.#subscribe();
     const client = this.client;
     this.#stopReports = startMemberReports(
@@ -76,6 +82,8 @@ class Following implements SecondaryDuty {
         plugins: ctx.pluginInfo(),
         schema_version: ctx.readStore().schemaVersion(),
         http: ctx.httpUrl(),
+        primary_responsive: this.liveness.responsive,
+        primary_lapses: this.liveness.lapses,
       }),
       ctx.timings.heartbeatIntervalMs,
     );
@@ -96,10 +104,26 @@ class Following implements SecondaryDuty {
   dispose(): Promise<void> {
     this.#disposing ??= (async () => {
       this.#stopReports();
+      this.liveness.stop();
       await this.client.close().catch(() => undefined);
       await this.#subscriber.close().catch(() => undefined);
     })();
     return this.#disposing;
+  }
+
+  /** The heartbeat went silent or came back: log it and tell the application (once per change). */
+  #livenessChanged(change: LivenessChange): void {
+    if (this.#disposing !== undefined) return;
+    const { instance_id, epoch, pid } = this.primary;
+    const log = this.#ctx.root.child({ role: 'secondary', component: 'node' });
+    if (change.responsive) {
+      log.info({ primary: instance_id, epoch, silent_ms: change.silentMs }, 'primary heartbeat heard again: responsive');
+      this.#ctx.emit({ type: 'primary:responsive', instance_id, epoch, silent_ms: change.silentMs });
+    } else {
+      const last = change.lastHeartbeatAt === undefined ? null : new Date(change.lastHeartbeatAt).toISOString();
+      log.warn({ primary: instance_id, pid, epoch, silent_ms: change.silentMs, last_heartbeat_at: last }, 'primary missed its heartbeats: unresponsive (it still holds the lock)');
+      this.#ctx.emit({ type: 'primary:unresponsive', instance_id, epoch, last_heartbeat_at: last, silent_ms: change.silentMs });
+    }
   }
 
   /** A SUB to the primary's PUB: cluster notices, and change doorbells once someone reads changes. */
@@ -114,7 +138,10 @@ class Following implements SecondaryDuty {
     });
     subscriber.onEvent((topic) => {
       if (topic.startsWith('db.')) ctx.feed.notify();
-      else if (topic === HEARTBEAT_TOPIC) this.lastHeartbeatAt = Date.now();
+      else if (topic === HEARTBEAT_TOPIC) {
+        this.lastHeartbeatAt = Date.now();
+        this.liveness.heard();
+      }
       else if (topic === SHUTDOWN_TOPIC) this.#hooks.wake();
     });
     subscriber.connect();

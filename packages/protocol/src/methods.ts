@@ -63,6 +63,14 @@ export interface MemberReport {
   uptime_s: number;
   /** When this member last heard the primary's heartbeat (RFC 3339), or null. */
   last_heartbeat_at: string | null;
+  /**
+   * A secondary's view of the primary from the heartbeat: false while it has missed
+   * more than 3 heartbeat intervals (the lock still decides who is primary). Absent
+   * from primaries and from members older than this field.
+   */
+  primary_responsive?: boolean;
+  /** How many times this secondary has seen the primary's heartbeat go silent (absent where `primary_responsive` is). */
+  primary_lapses?: number;
   /** The plugins this member runs (absent from members older than plugins). */
   plugins?: PluginInfo[];
   /** The file's schema version as this member sees it (optional: older members omit it). */
