@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,17 @@ describe('the scribe command line', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(`${version}\n`);
     }
+  });
+
+  it('exits 0 without a stack when the reader of its output goes away (`scribe help | head`)', async () => {
+    // The pipe is closed before the child writes, so its write fails with EPIPE.
+    const child = spawn(process.execPath, [CLI, 'help', 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it("shows one command's options with `<command> --help` and `help <command>`, not the others'", () => {

@@ -6,6 +6,12 @@
  */
 import { runScribe } from './program.js';
 
+// `scribe help | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 runScribe(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { UsageError } from './usage-error.js';
 
 /** The default database when `--db` is not given: `./.scribe/scribe.db`. */
 export const DEFAULT_DB_PATH = '.scribe/scribe.db';
@@ -37,4 +38,19 @@ export function stringOption(cmd: Command, key: string): string | undefined {
  */
 export function onUnlessTurnedOff(cmd: Command, key: string, envValue: string | undefined): boolean {
   return cmd.getOptionValue(key) !== false && !['0', 'false', 'no', 'off'].includes((envValue ?? '').toLowerCase());
+}
+
+/** `--timeout <ms>`: how long a command waits for the primary (`status`, `top`). */
+export function primaryTimeoutOption(description: string, defaultMs: number): Option {
+  return new Option('--timeout <ms>', description).default(String(defaultMs));
+}
+
+/** The value of `--timeout` as whole milliseconds above 0, or a {@link UsageError} that names where it came from. */
+export function primaryTimeoutMs(cmd: Command): number {
+  const text = stringOption(cmd, 'timeout') ?? '';
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) {
+    throw new UsageError(`${optionSource(cmd, '--timeout')} must be a whole number of milliseconds above 0, got ${JSON.stringify(text)}`);
+  }
+  return ms;
 }

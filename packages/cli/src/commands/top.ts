@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { readCurveKeys } from '../curve-keys-file.js';
 import { scribeCommand, setAction } from '../scribe-command.js';
-import { curveKeysOption, dbOption, optionSource, stringOption } from '../shared-options.js';
+import { curveKeysOption, dbOption, primaryTimeoutMs, primaryTimeoutOption, stringOption } from '../shared-options.js';
 import { runTop } from '../top.js';
-import { UsageError } from '../usage-error.js';
 
 /** How long `top` waits for the primary on each refresh by default. */
 export const DEFAULT_TOP_TIMEOUT_MS = 2000;
@@ -13,14 +12,10 @@ export function topCommand(): Command {
   const cmd = scribeCommand('top', 'watch the cluster live: members, writes/s, commit latency, failovers, refused writes and changes (q quits)')
     .addOption(dbOption())
     .addOption(new Option('--once', 'print one frame without escape codes and exit (for scripts)'))
-    .addOption(new Option('--timeout <ms>', 'how long to wait for the primary on each refresh').default(String(DEFAULT_TOP_TIMEOUT_MS)))
+    .addOption(primaryTimeoutOption('how long to wait for the primary on each refresh', DEFAULT_TOP_TIMEOUT_MS))
     .addOption(curveKeysOption());
   return setAction(cmd, async (c) => {
-    const timeoutText = stringOption(c, 'timeout')!;
-    const timeoutMs = Number(timeoutText);
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-      throw new UsageError(`${optionSource(c, '--timeout')} must be a whole number of milliseconds above 0, got ${JSON.stringify(timeoutText)}`);
-    }
+    const timeoutMs = primaryTimeoutMs(c);
     return runTop({
       db: stringOption(c, 'db')!,
       once: c.getOptionValue('once') === true,
