@@ -49,6 +49,7 @@ export {
 export { definePlugin, isScribePlugin, PLUGIN_NAME, type ScribePlugin, type MaintenanceTask } from './scribe-plugin.js';
 export { mapDriverError, sqliteCode, isStorageFault, STORAGE_FAULT_CODES } from './driver-errors.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+export type { SqlDialect, SqlParams, SqlReader, SqlRunResult, SqlTx, SqlValue } from './sql-tx.js';
 export type {
   Project,
   Session,
