@@ -1,0 +1,251 @@
+/**
+ * A real PostgreSQL server for tests: a fresh cluster in a temp directory, listening
+ * only on a unix socket in that directory (owner-only), stopped and removed on
+ * teardown. Start it once per test file ({@link usePostgres}) and give each test its
+ * own database, so suites stay fast.
+ *
+ * The binaries are the system's (Debian's `postgresql` package; `.ci/run` installs it
+ * when missing): `$SCRIBE_PG_BINDIR`, else the newest `/usr/lib/postgresql/N/bin`,
+ * else `/usr/local/pgsql/bin`, else `initdb` on the PATH. `initdb` and `postgres`
+ * refuse to run as root, so as root the cluster belongs to an unprivileged user
+ * (`$SCRIBE_PG_USER`, else `postgres`, which Debian's package creates, else `nobody`)
+ * and the server is started through `setpriv` (util-linux), which also gives it a
+ * parent-death signal: a test process killed with -9 does not leave a server behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import pg from 'pg';
+
+/** The directory holding `initdb` and `postgres`, or undefined when none is installed. */
+export const POSTGRES_BINDIR: string | undefined = findBindir();
+
+/** True when a PostgreSQL server can be started here. */
+export const hasPostgres = POSTGRES_BINDIR !== undefined;
+
+/**
+ * Whether the PostgreSQL tests run: when the binaries are here, and always in CI
+ * (`.ci/run` installs them, so a missing server there is a failure, not a skip).
+ * Use it as `describe.runIf(runPostgresTests)`.
+ */
+export const runPostgresTests = hasPostgres || process.env['CI'] !== undefined;
+
+/** The role the tests connect as (a superuser of the test cluster). */
+export const TEST_ROLE = 'scribe';
+
+/** Options of {@link startPostgresServer}. */
+export interface PostgresServerOptions {
+  /**
+   * `fsync` and `synchronous_commit` of the cluster. On by default: scribe's guarantees
+   * are about durability and the tests should run with them. `false` is the explicitly
+   * faster variant for tests that only check SQL shapes.
+   */
+  readonly durable?: boolean;
+  /** Extra `-c name=value` settings of the server. */
+  readonly settings?: Readonly<Record<string, string | number>>;
+}
+
+/** A running test server. */
+export interface PostgresServer {
+  /** The server's `postgres` database (for administration: CREATE DATABASE and such). */
+  readonly url: string;
+  /** The unix socket directory (the host part of every URL). */
+  readonly socketDir: string;
+  /** The data directory. */
+  readonly dataDir: string;
+  /** The server process id. */
+  readonly pid: number;
+  /** A URL of the named database on this server. */
+  urlOf(database: string): string;
+  /** Creates a fresh, empty database and returns its URL. */
+  createDatabase(name?: string): Promise<string>;
+  /** Stops the server (fast shutdown) and removes its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function findBindir(): string | undefined {
+  const env = process.env['SCRIBE_PG_BINDIR'];
+  if (env !== undefined && env !== '') return existsSync(join(env, 'initdb')) ? env : undefined;
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v) && existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0] !== undefined) return join(debian, versions[0], 'bin');
+  }
+  if (existsSync('/usr/local/pgsql/bin/initdb')) return '/usr/local/pgsql/bin';
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  const found = which.status === 0 ? which.stdout.trim() : '';
+  return found === '' ? undefined : found.replace(/\/initdb$/, '');
+}
+
+/** As root: the unprivileged user that owns the cluster, with its uid and gid. */
+function clusterUser(): { name: string; uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const name of [process.env['SCRIBE_PG_USER'], 'postgres', 'nobody']) {
+    if (name === undefined || name === '') continue;
+    const id = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+    if (id.status === 0 && gid.status === 0) return { name, uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  }
+  throw new Error('postgres-server: running as root and found no unprivileged user to own the cluster (set SCRIBE_PG_USER)');
+}
+
+/** The command line that runs `bin` as the cluster's owner (setpriv as root), dying with its parent. */
+function asOwner(user: ReturnType<typeof clusterUser>, bin: string, args: string[], pdeathsig: boolean): [string, string[]] {
+  if (user === undefined) {
+    // setpriv is Linux-only; elsewhere a normal user runs the binaries directly.
+    if (pdeathsig && process.platform === 'linux') return ['setpriv', ['--pdeathsig', 'SIGQUIT', '--', bin, ...args]];
+    return [bin, args];
+  }
+  const drop = ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups'];
+  return ['setpriv', [...drop, ...(pdeathsig ? ['--pdeathsig', 'SIGQUIT'] : []), '--', bin, ...args]];
+}
+
+/** Keeps the last few KB of a stream, for the message of a failed start. */
+function tail(limit = 8192): { push: (chunk: Buffer) => void; text: () => string } {
+  let text = '';
+  return {
+    push: (chunk) => {
+      text = (text + chunk.toString('utf8')).slice(-limit);
+    },
+    text: () => text,
+  };
+}
+
+/** Starts a fresh cluster. Rejects (with the server's own output) when it cannot. */
+export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
+  if (POSTGRES_BINDIR === undefined) {
+    throw new Error('postgres-server: no PostgreSQL binaries found (install Debian\'s postgresql package, or set SCRIBE_PG_BINDIR)');
+  }
+  const bindir = POSTGRES_BINDIR;
+  const user = clusterUser();
+  const root = mkdtempSync(join(tmpdir(), 'scribe-pg-'));
+  const dataDir = join(root, 'data');
+  const socketDir = root; // mode 0700 (mkdtemp): only its owner (and root) can reach the socket
+  const removeRoot = (): void => rmSync(root, { recursive: true, force: true });
+  try {
+    if (user !== undefined) chownSync(root, user.uid, user.gid);
+    const [cmd, args] = asOwner(
+      user,
+      join(bindir, 'initdb'),
+      // The C locale: byte-order text comparison, the same order as SQLite's BINARY collation.
+      ['-D', dataDir, '-U', TEST_ROLE, '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--no-locale', '--no-instructions', ...(options.durable === false ? ['--no-sync'] : [])],
+      false,
+    );
+    const init = spawnSync(cmd, args, { encoding: 'utf8', cwd: root });
+    if (init.status !== 0) throw new Error(`postgres-server: initdb failed (${init.status}): ${init.stderr || init.stdout || String(init.error)}`);
+  } catch (e) {
+    removeRoot();
+    throw e;
+  }
+
+  const port = 5432; // only the socket file's name: the server listens on no TCP address
+  const settings: Record<string, string | number> = {
+    listen_addresses: '',
+    unix_socket_directories: socketDir,
+    unix_socket_permissions: '0700',
+    port,
+    fsync: options.durable === false ? 'off' : 'on',
+    synchronous_commit: options.durable === false ? 'off' : 'on',
+    full_page_writes: options.durable === false ? 'off' : 'on',
+    max_connections: 100,
+    shared_buffers: '32MB',
+    lc_messages: 'C',
+    logging_collector: 'off',
+    ...options.settings,
+  };
+  const serverArgs = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const [cmd, args] = asOwner(user, join(bindir, 'postgres'), serverArgs, true);
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root });
+  const log = tail();
+  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 30_000);
+    const onData = (): void => {
+      if (log.text().includes('ready to accept connections')) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        resolve(true);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (!ready) {
+    child.kill('SIGKILL');
+    await exited;
+    removeRoot();
+    throw new Error(`postgres-server: the server did not start:\n${log.text()}`);
+  }
+
+  const urlOf = (database: string): string =>
+    `postgresql://${TEST_ROLE}@localhost:${port}/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}`;
+  const url = urlOf('postgres');
+  let stopped: Promise<void> | undefined;
+  let databases = 0;
+  return {
+    url,
+    socketDir,
+    dataDir,
+    pid: child.pid ?? -1,
+    urlOf,
+    async createDatabase(name?: string): Promise<string> {
+      const db = name ?? `t${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} TEMPLATE template0 ENCODING 'UTF8'`);
+      } finally {
+        await client.end();
+      }
+      return urlOf(db);
+    },
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          // SIGINT: fast shutdown (disconnects clients, no waiting for them).
+          child.kill('SIGINT');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        removeRoot();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * One server for the calling test file (started in `beforeAll`, stopped in
+ * `afterAll`; nothing when {@link runPostgresTests} is false). `database()` gives each
+ * test its own fresh database.
+ */
+export function usePostgres(options: PostgresServerOptions = {}): {
+  server: () => PostgresServer;
+  database: () => Promise<string>;
+} {
+  let server: PostgresServer | undefined;
+  if (runPostgresTests) {
+    beforeAll(async () => {
+      server = await startPostgresServer(options);
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    }, 30_000);
+  }
+  const current = (): PostgresServer => {
+    if (server === undefined) throw new Error('usePostgres: the server is not started (call it at the top of a test file)');
+    return server;
+  };
+  return { server: current, database: () => current().createDatabase() };
+}
