@@ -1,0 +1,21 @@
+/**
+ * @packageDocumentation
+ * scribe on PostgreSQL, the foundation the PostgreSQL engine is built on: a bounded
+ * `pg` pool whose rows have SQLite's shapes, the engine-neutral `SqlTx` over a pg
+ * client (`?` placeholders numbered for PostgreSQL), PostgreSQL errors mapped to
+ * scribe's `WriteError` codes, and migrations applied once under an advisory lock.
+ * The only package that imports `pg`.
+ */
+export {
+  createPgPool,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_APPLICATION_NAME,
+  type PgPoolOptions,
+} from './pg-pool.js';
+export { PgSqlTx, type PgQueryable } from './pg-sql-tx.js';
+export { translatePlaceholders, bindValues, preparePgQuery, type TranslatedSql } from './sql-placeholders.js';
+export { SCRIBE_PG_TYPES, PG_OIDS, parseInt8, parseNumeric } from './pg-type-parsers.js';
+export { redactUrl } from './redact-url.js';
+export { mapPgError, classifyPgError, pgSqlState } from './pg-errors.js';
