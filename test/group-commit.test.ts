@@ -64,8 +64,8 @@ describe('group commit on a real database', () => {
     expect(results.map(([kind, v]) => (kind === 'ok' ? 'ok' : (v as WriteError).code))).toEqual(['ok', 'CONFLICT', 'CONFLICT', 'ok']);
     const committed = events.filter((e) => e.type === 'batch:committed');
     expect(committed.at(-1)).toMatchObject({ type: 'batch:committed', size: 4 });
-    expect(store.reads.listMessages('s').map((m) => m.id)).toEqual(['m1', 'm3']);
-    expect(store.reads.getSession('s')?.message_count).toBe(2);
+    expect((await store.reads.listMessages('s')).map((m) => m.id)).toEqual(['m1', 'm3']);
+    expect((await store.reads.getSession('s'))?.message_count).toBe(2);
   });
 
   it('fails a whole batch with a retryable error when its COMMIT fails, applying none of it, then isolates the culprit', async () => {
@@ -79,14 +79,14 @@ describe('group commit on a real database', () => {
       expect((e as WriteError).isRetryable()).toBe(true);
     }
     expect(events.some((e) => e.type === 'batch:failed' && e.size === 3)).toBe(true);
-    expect(store.reads.listMessages('s')).toEqual([]);
+    expect(await store.reads.listMessages('s')).toEqual([]);
     expect(store.findRequest(good1.meta.request_id)).toBeUndefined();
 
     // The callers retry with the same request ids: each now runs in its own
     // transaction, so the good writes commit and only the culprit fails.
     const retried = await Promise.all([good1, poison, good2].map((r) => outcome(coordinator.submit(r))));
     expect(retried.map(([kind]) => kind)).toEqual(['ok', 'error', 'ok']);
-    expect(store.reads.listMessages('s').map((m) => m.id)).toEqual(['a', 'b']);
+    expect((await store.reads.listMessages('s')).map((m) => m.id)).toEqual(['a', 'b']);
     expect(store.query('SELECT * FROM children')).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe('group commit on a real database', () => {
         Array.from({ length: 50 }, (_, i) => coordinator.submit(req('CreateMessage', { id: `v${i}`, session_id: 's', role: 'user', parts: '[]' }))),
       );
       expect(results).toHaveLength(50);
-      expect(reader.reads.listMessages('s')).toHaveLength(50);
+      expect(await reader.reads.listMessages('s')).toHaveLength(50);
     } finally {
       reader.close();
     }

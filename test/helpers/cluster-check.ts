@@ -16,7 +16,8 @@ export function auditSession(dbPath: string, sessionId: string): SessionAudit {
   try {
     const rows = store.query<{ parts: string }>('SELECT parts FROM messages WHERE session_id = ? ORDER BY rowid', [sessionId]);
     const markers = rows.map((r) => (JSON.parse(r.parts) as Array<{ text: string }>)[0]!.text);
-    const session = store.reads.getSession(sessionId);
+    // The raw column, as an auditor reads it (the typed reads are async and map rows to entities).
+    const [session] = store.query<{ message_count: number }>('SELECT message_count FROM sessions WHERE id = ?', [sessionId]);
     const integrity = store.query<{ integrity_check: string }>('PRAGMA integrity_check')[0]!.integrity_check;
     return { markers, messageCount: session?.message_count ?? -1, integrity };
   } finally {

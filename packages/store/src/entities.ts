@@ -149,21 +149,110 @@ export interface DeleteResult {
   deleted: number;
 }
 
-/** The boolean columns of each table; SQLite stores them as 0/1. */
-const BOOLEAN_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+/**
+ * Lists every field of entity `T`, in order; the compiler refuses a list that misses
+ * one (the error names it) or names one `T` does not have, so an entity and its
+ * column list cannot drift apart.
+ */
+function fieldsOf<T>() {
+  return <const C extends readonly (keyof T & string)[]>(
+    ...fields: C & ([Exclude<keyof T, C[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, C[number]> })
+  ): readonly string[] => Object.freeze([...fields]);
+}
+
+/**
+ * The fields of the entity each read or write returns, by the table (or result shape)
+ * it comes from. A row is copied field by field, so a column the entity does not
+ * have never reaches a caller: PostgreSQL's tables carry a `rowid` identity column
+ * (SQLite's rowid is hidden from `SELECT *`), and a later migration may add columns.
+ */
+const ENTITY_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  projects: fieldsOf<Project>()('id', 'name', 'path', 'status', 'initialized', 'acp_pid', 'acp_port', 'last_opened', 'created_at', 'updated_at'),
+  sessions: fieldsOf<Session>()(
+    'id',
+    'parent_session_id',
+    'title',
+    'message_count',
+    'prompt_tokens',
+    'completion_tokens',
+    'cost',
+    'summary_message_id',
+    'created_at',
+    'updated_at',
+  ),
+  messages: fieldsOf<Message>()('id', 'session_id', 'role', 'parts', 'model', 'finished_at', 'created_at', 'updated_at'),
+  files: fieldsOf<FileRecord>()('id', 'session_id', 'path', 'content', 'version', 'created_at', 'updated_at'),
+  skill_library: fieldsOf<Skill>()(
+    'id',
+    'title',
+    'content',
+    'source_session_id',
+    'source_template_id',
+    'task_type',
+    'usage_count',
+    'success_rate',
+    'is_active',
+    'created_at',
+    'updated_at',
+  ),
+  prompt_templates: fieldsOf<PromptTemplate>()('id', 'name', 'section', 'content', 'version', 'is_active', 'is_default', 'created_at', 'updated_at'),
+  ranked_prompt_templates: fieldsOf<RankedPromptTemplate>()(
+    'id',
+    'name',
+    'section',
+    'content',
+    'version',
+    'is_active',
+    'is_default',
+    'created_at',
+    'updated_at',
+    'avg_reward',
+    'times_used',
+    'ucb_score',
+  ),
+  session_scores: fieldsOf<SessionScore>()(
+    'id',
+    'session_id',
+    'template_id',
+    'reward',
+    'success_score',
+    'efficiency_score',
+    'judge_analysis',
+    'judge_model',
+    'prompt_tokens',
+    'completion_tokens',
+    'message_count',
+    'user_corrections',
+    'evaluated_at',
+    'created_at',
+  ),
+  prompt_ucb_stats: fieldsOf<PromptUcbStat>()('template_id', 'times_used', 'total_reward', 'avg_reward', 'ucb_score', 'last_used_at', 'updated_at'),
+  ucb_ranking: fieldsOf<UcbRankingRow>()('id', 'name', 'section', 'version', 'is_default', 'times_used', 'avg_reward', 'ucb_score', 'last_used_at'),
+  evaluator_stats: fieldsOf<EvaluatorStats>()('total_evaluations', 'avg_reward', 'active_skills', 'last_evaluation'),
+});
+
+/** The boolean fields of each entity; both engines store them as 0/1 integers. */
+const BOOLEAN_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   projects: ['initialized'],
   skill_library: ['is_active'],
   prompt_templates: ['is_active', 'is_default'],
+  ranked_prompt_templates: ['is_active', 'is_default'],
   ucb_ranking: ['is_default'],
-};
+});
 
-/** Turns a raw row of `table` into its entity (0/1 → booleans). */
+/**
+ * Turns a raw row from `table` (a table, or a read's result shape such as
+ * `ucb_ranking`) into its entity: a new object with exactly the entity's fields that
+ * the row has (nothing else: no `rowid`), 0/1 turned into booleans. Undefined and null
+ * pass through. Throws for a table it does not know, a programming error.
+ */
 export function toEntity<T>(table: string, row: unknown): T {
   if (row === undefined || row === null) return row as T;
-  const cols = BOOLEAN_COLUMNS[table];
-  if (cols !== undefined) {
-    const r = row as Record<string, unknown>;
-    for (const c of cols) r[c] = r[c] === 1 || r[c] === true;
-  }
-  return row as T;
+  const fields = ENTITY_FIELDS[table];
+  if (fields === undefined) throw new TypeError(`toEntity: no entity is defined for ${JSON.stringify(table)}`);
+  const r = row as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (Object.hasOwn(r, f)) out[f] = r[f];
+  for (const f of BOOLEAN_FIELDS[table] ?? []) if (Object.hasOwn(out, f)) out[f] = out[f] === 1 || out[f] === true;
+  return out as T;
 }

@@ -18,6 +18,7 @@ export {
   type RequestRecord,
 } from './store.js';
 export { StoreReads } from './store-reads.js';
+export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE } from './sqlite-reader.js';
 export {
   WriteRegistry,
   defineWrite,
@@ -77,6 +78,8 @@ export {
   type ReadName,
   type WriteMethods,
   type QuerierOptions,
+  type QuerierReadSource,
+  type QueryParams,
   type WriteFn,
   type WriteOptions,
   type WriteParams,

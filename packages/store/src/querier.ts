@@ -47,10 +47,8 @@ export type WriteMethods<W extends AnyWriteDefinition> = {
 /** The names of the typed reads: every public method of {@link StoreReads}. */
 export type ReadName = keyof StoreReads;
 
-/** The typed reads as promises, derived from {@link StoreReads} (see there for each). */
-export type QuerierReads = {
-  [K in ReadName]: StoreReads[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
-};
+/** The typed reads: the methods of {@link StoreReads} themselves (each already async; see there for each). */
+export type QuerierReads = Pick<StoreReads, ReadName>;
 
 /** What every Querier has besides the typed writes and reads. */
 export interface QuerierBase {
@@ -61,7 +59,23 @@ export interface QuerierBase {
   /** Several raw statements, all or nothing (the `ExecBatch` write). */
   execBatch(statements: readonly SqlStatement[], options?: WriteOptions): Promise<ExecResult[]>;
   /** A read-only SQL statement on the local connection. */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+}
+
+/** The values of a raw read-only query: positional (`?`) or named (`:name`, `@name`, `$name`). */
+export type QueryParams = readonly unknown[] | Record<string, unknown>;
+
+/**
+ * Where a Querier's reads go, whatever the engine: the typed reads and the raw
+ * read-only query. SQLite's `Store` is one (its `query` answers synchronously, with its
+ * read-only guards); the PostgreSQL engine supplies its own (`reads` over its
+ * reader, `query` as a promise). The Querier awaits either.
+ */
+export interface QuerierReadSource {
+  /** The typed reads, on this source's connection. */
+  readonly reads: StoreReads;
+  /** Runs one read-only statement; refuses anything that writes (INVALID_PARAMS). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): T[] | Promise<T[]>;
 }
 
 /**
@@ -86,8 +100,11 @@ export const READ_NAMES: readonly ReadName[] = Object.freeze(
 
 /** Options of {@link createQuerier}. */
 export interface QuerierOptions {
-  /** Where reads go (read at each call, so the holder may swap stores). */
-  store: Pick<Store, 'reads' | 'query'>;
+  /**
+   * Where reads go: a `Store`, or any other {@link QuerierReadSource} (PostgreSQL).
+   * Its `reads` is looked up at each call.
+   */
+  store: QuerierReadSource;
   /** Where writes go: the coordinator, a forwarder, or {@link directWriteFn}. */
   write: WriteFn;
 }
@@ -99,7 +116,7 @@ export function createQuerier(options: QuerierOptions): Querier {
     write: async <R>(method: string, params: unknown, o?: WriteOptions) => (await write(method, params, o)) as R,
     exec: async (sql, params, o) => (await write('Exec', params === undefined ? { sql } : { sql, params }, o)) as ExecResult,
     execBatch: async (statements, o) => (await write('ExecBatch', { statements }, o)) as ExecResult[],
-    query: async <T>(sql: string, params?: readonly unknown[] | Record<string, unknown>) => store.query<T>(sql, params),
+    query: async <T>(sql: string, params?: QueryParams) => store.query<T>(sql, params),
   };
   return Object.freeze({ ...base, ...bindWrites(AGENT_WRITES, write), ...bindReads(store) });
 }
@@ -124,11 +141,15 @@ function bindWrites<W extends AnyWriteDefinition>(definitions: readonly W[], wri
   return methods as WriteMethods<W>;
 }
 
-/** One async method per {@link StoreReads} method, reading `store.reads` at each call. */
-function bindReads(store: Pick<Store, 'reads'>): QuerierReads {
+/**
+ * One method per {@link StoreReads} method, calling it on `store.reads` (looked up at
+ * each call). Built by a loop, which the compiler cannot follow key by key: this is
+ * the one place that states its type.
+ */
+function bindReads(store: Pick<QuerierReadSource, 'reads'>): QuerierReads {
   const reads: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of READ_NAMES) {
-    reads[name] = async (...args) => (store.reads[name] as (...a: unknown[]) => unknown).apply(store.reads, args);
+    reads[name] = (...args) => Reflect.apply(store.reads[name], store.reads, args);
   }
   return reads as QuerierReads;
 }

@@ -21,6 +21,7 @@ import {
   type OrderedMigration,
 } from './migrations.js';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
+import { SqliteReader } from './sqlite-reader.js';
 import { StoreReads } from './store-reads.js';
 import { rfc3339 } from './time.js';
 import type { WriteContext, WriteRegistry } from './write-registry.js';
@@ -136,7 +137,7 @@ export class Store {
   readonly readonly: boolean;
   /** The writes this store executes. */
   readonly registry: WriteRegistry;
-  /** Synchronous typed reads on this store's connection. */
+  /** The typed reads (async, engine-neutral) on this store's connection. */
   readonly reads: StoreReads;
   readonly #db: Database.Database;
   readonly #handlerDb: CachingDatabase;
@@ -154,7 +155,7 @@ export class Store {
     this.path = options.path;
     this.readonly = options.readonly === true;
     this.registry = options.registry ?? createDefaultRegistry();
-    this.reads = new StoreReads(db);
+    this.reads = new StoreReads(new SqliteReader(db));
     this.#migrations = migrations;
     this.#clock = options.clock ?? (() => new Date());
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'store' });

@@ -51,7 +51,7 @@ describe('executeBatch: request ids', () => {
     expect(snapshot(store)).toEqual(before);
   });
 
-  it('answers a repeated non-retryable failure from its record, even when the params would now succeed', () => {
+  it('answers a repeated non-retryable failure from its record, even when the params would now succeed', async () => {
     const { store } = harness();
     const first = store.executeBatch([item('CreateSession', { title: 7 }, 'rid-bad')]);
     const firstError = (first.outcomes[0] as { error: WriteError }).error;
@@ -63,11 +63,11 @@ describe('executeBatch: request ids', () => {
     const err = (outcome as { error: WriteError }).error;
     expect(err).toBeInstanceOf(WriteError);
     expect(err).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.title', method: 'CreateSession', message: firstError.message, retryable: false });
-    expect(store.reads.getSession('now-valid')).toBeUndefined();
+    expect(await store.reads.getSession('now-valid')).toBeUndefined();
     expect(store.findRequest('rid-bad')).toMatchObject({ ok: false, method: 'CreateSession', result: { code: 'INVALID_PARAMS', field: 'params.title' } });
   });
 
-  it('answers a request id repeated within one batch with the first outcome, duplicate: true, for successes and failures', () => {
+  it('answers a request id repeated within one batch with the first outcome, duplicate: true, for successes and failures', async () => {
     const { store } = harness();
     const { outcomes, changes } = store.executeBatch([
       item('CreateSession', { title: 'a' }, 'same-ok'),
@@ -79,11 +79,11 @@ describe('executeBatch: request ids', () => {
     expect(outcomes[1]).toEqual({ ...outcomes[0], duplicate: true });
     expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'CONFLICT' }, duplicate: false });
     expect(outcomes[3]).toEqual({ ...outcomes[2], duplicate: true });
-    expect(store.reads.listAllSessions().map((s) => s.title)).toEqual(['a']);
+    expect((await store.reads.listAllSessions()).map((s) => s.title)).toEqual(['a']);
     expect(changes).toHaveLength(1);
   });
 
-  it('does not record a retryable failure, so a retry with the same request id runs', () => {
+  it('does not record a retryable failure, so a retry with the same request id runs', async () => {
     let busy = true;
     const registry = createDefaultRegistry().register(
       defineWrite({
@@ -105,7 +105,7 @@ describe('executeBatch: request ids', () => {
     const first = store.executeBatch([item('Flaky', { id: 'f' }, 'rid-flaky')]);
     expect(first.outcomes[0]).toMatchObject({ ok: false, error: { code: 'BUSY', method: 'Flaky', retryable: true } });
     expect(store.findRequest('rid-flaky')).toBeUndefined();
-    expect(store.reads.getSession('f')).toBeUndefined();
+    expect(await store.reads.getSession('f')).toBeUndefined();
     const retry = store.executeBatch([item('Flaky', { id: 'f' }, 'rid-flaky')]);
     expect(retry.outcomes[0]).toEqual({ ok: true, result: { id: 'f' }, duplicate: false });
     expect(store.findRequest('rid-flaky')).toMatchObject({ ok: true, result: { id: 'f' } });

@@ -5,7 +5,7 @@ import { Store } from '@scribe/store';
 import { harness, item, snapshot, thrown } from './helpers.js';
 
 describe('Store.executeBatch', () => {
-  it('a failing write amid successful ones rolls back only itself and gets its own error', () => {
+  it('a failing write amid successful ones rolls back only itself and gets its own error', async () => {
     const { store } = harness();
     const result = store.executeBatch([
       item('CreateSession', { id: 's1', title: 'one' }),
@@ -23,12 +23,12 @@ describe('Store.executeBatch', () => {
     for (const o of failed) expect(o.ok === false && o.error).toBeInstanceOf(WriteError);
     expect(result.outcomes[5]).toMatchObject({ ok: false, error: { method: 'NoSuchWrite' } });
     expect(result.outcomes[4]).toMatchObject({ ok: false, error: { field: 'params.title' } });
-    expect(store.reads.listMessages('s1').map((m) => m.id)).toEqual(['m1', 'm3']);
-    expect(store.reads.getSession('s1')).toMatchObject({ title: 'one', message_count: 2 });
-    expect(store.reads.getMessage('m2')).toBeUndefined();
+    expect((await store.reads.listMessages('s1')).map((m) => m.id)).toEqual(['m1', 'm3']);
+    expect(await store.reads.getSession('s1')).toMatchObject({ title: 'one', message_count: 2 });
+    expect(await store.reads.getMessage('m2')).toBeUndefined();
   });
 
-  it('with `validated`, takes the params as already parsed (no second parse) but still refuses an unknown write', () => {
+  it('with `validated`, takes the params as already parsed (no second parse) but still refuses an unknown write', async () => {
     const { store } = harness();
     // `extra` would be refused by the strict schema: accepted here, the parse was skipped.
     const result = store.executeBatch(
@@ -36,12 +36,12 @@ describe('Store.executeBatch', () => {
       { validated: true },
     );
     expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'METHOD_NOT_FOUND']);
-    expect(store.reads.getSession('s1')).toMatchObject({ title: 'trusted' });
+    expect(await store.reads.getSession('s1')).toMatchObject({ title: 'trusted' });
     const parsed = store.executeBatch([item('CreateSession', { id: 's2', title: 'checked', extra: 1 })]);
     expect(parsed.outcomes[0]).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.extra' } });
   });
 
-  it('records every non-retryable outcome with its request id in the same transaction', () => {
+  it('records every non-retryable outcome with its request id in the same transaction', async () => {
     const { store, clock } = harness();
     store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
     expect(store.findRequest('r-ok')).toEqual({
@@ -49,7 +49,7 @@ describe('Store.executeBatch', () => {
       source_instance_id: 'test',
       method: 'CreateSession',
       ok: true,
-      result: store.reads.getSession('s1'),
+      result: await store.reads.getSession('s1'),
       committed_at: clock.iso,
     });
     expect(store.findRequest('r-fail')).toMatchObject({
@@ -86,7 +86,7 @@ describe('Store.executeBatch', () => {
     }
   });
 
-  it('a request id repeated inside one batch runs once; the repeat gets the same outcome marked duplicate', () => {
+  it('a request id repeated inside one batch runs once; the repeat gets the same outcome marked duplicate', async () => {
     const { store } = harness();
     const r = store.executeBatch([
       item('CreateSession', { title: 'a' }, 'same'),
@@ -94,7 +94,7 @@ describe('Store.executeBatch', () => {
       item('DeleteSession', { id: 'x' }, 'other'),
       item('DeleteSession', { id: 'x' }, 'other'),
     ]);
-    expect(store.reads.listAllSessions()).toHaveLength(1);
+    expect(await store.reads.listAllSessions()).toHaveLength(1);
     expect(r.outcomes[0]).toMatchObject({ ok: true, duplicate: false });
     expect(r.outcomes[1]).toEqual({ ...r.outcomes[0], duplicate: true });
     expect(r.outcomes[3]).toEqual({ ok: true, result: { deleted: 0, messages: 0, files: 0, scores: 0 }, duplicate: true });
@@ -145,7 +145,7 @@ describe('Store.executeBatch', () => {
     expect(store.executeWrite(item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'))).toMatchObject({ id: 'during' });
   });
 
-  it('when COMMIT fails it rolls everything back and throws a retryable error', () => {
+  it('when COMMIT fails it rolls everything back and throws a retryable error', async () => {
     // A deferred foreign key is checked only at COMMIT: a real way to make COMMIT itself fail.
     const { store } = harness({
       migrations: [
@@ -167,7 +167,7 @@ describe('Store.executeBatch', () => {
     expect(['BUSY', 'INTERNAL']).toContain(e.code);
     expect(snapshot(store)).toEqual(before);
     expect(store.findRequest('c1')).toBeUndefined();
-    expect(store.reads.getSession('ok')).toBeUndefined();
+    expect(await store.reads.getSession('ok')).toBeUndefined();
     // The store is usable afterwards.
     expect(store.executeWrite(item('CreateSession', { id: 'after', title: 'x' }))).toMatchObject({ id: 'after' });
   });

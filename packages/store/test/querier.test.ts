@@ -49,7 +49,7 @@ describe('createQuerier over any WriteFn', () => {
     for (const name of READ_NAMES) expect(typeof q[name]).toBe('function');
     const pending = q.getSessionByID('s1');
     expect(pending).toBeInstanceOf(Promise);
-    expect(await pending).toEqual(store.reads.getSessionByID('s1'));
+    expect(await pending).toEqual(await store.reads.getSessionByID('s1'));
   });
 
   it('passes a WriteFn rejection through as is', async () => {
@@ -75,7 +75,7 @@ describe('directWriteFn', () => {
     const a = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
     const b = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
     expect(b).toEqual(a);
-    expect(store.reads.listAllSessions()).toHaveLength(1);
+    expect(await store.reads.listAllSessions()).toHaveLength(1);
   });
 
   it('rejects with the write error', async () => {

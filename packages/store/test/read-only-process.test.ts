@@ -47,9 +47,9 @@ describe('a read-only store in another process', () => {
     const { q, path } = harness();
     const reader = Store.open({ path, readonly: true });
     try {
-      expect(reader.reads.getSession('late')).toBeUndefined();
+      expect(await reader.reads.getSession('late')).toBeUndefined();
       await q.createSession({ id: 'late', title: 'after open' });
-      expect(reader.reads.getSession('late')).toMatchObject({ id: 'late', title: 'after open' });
+      expect(await reader.reads.getSession('late')).toMatchObject({ id: 'late', title: 'after open' });
     } finally {
       reader.close();
     }
