@@ -18,7 +18,7 @@ export {
   type RequestRecord,
 } from './store.js';
 export { StoreReads } from './store-reads.js';
-export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE } from './sqlite-reader.js';
+export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE, type SqliteStatementSource } from './sqlite-reader.js';
 export {
   WriteRegistry,
   defineWrite,

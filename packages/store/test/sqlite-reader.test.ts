@@ -7,6 +7,7 @@ import {
   createQuerier,
   type QuerierReadSource,
   type QueryParams,
+  type SqliteStatementSource,
 } from '@scribe/store';
 import { harness } from './helpers.js';
 
@@ -57,6 +58,29 @@ describe('SqliteReader', () => {
     expect(() => new SqliteReader(db, { statementCacheSize: -1 })).toThrow(
       "Expected 'statementCacheSize' to be an integer from 0 and up, got -1 (number)",
     );
+  });
+
+  it('over a connection\'s statement source, uses its cache and asks its guard before every read', async () => {
+    const { db, prepared } = countingDb();
+    const cache = new Map<string, Database.Statement>();
+    let busy = false;
+    const source: SqliteStatementSource = {
+      statement(sql) {
+        let s = cache.get(sql);
+        if (s === undefined) cache.set(sql, (s = db.prepare(sql)));
+        return s;
+      },
+      assertFree(what) {
+        if (busy) throw new Error(`${what}: the connection is busy`);
+      },
+    };
+    const r = new SqliteReader(source);
+    expect(await r.get('SELECT name FROM t WHERE id = ?', [1])).toEqual({ name: 'a' });
+    expect([...cache.keys()]).toEqual(['SELECT name FROM t WHERE id = ?']);
+    busy = true;
+    await expect(r.get('SELECT name FROM t WHERE id = ?', [1])).rejects.toThrow('read: the connection is busy');
+    await expect(r.all('SELECT * FROM t')).rejects.toThrow('read: the connection is busy');
+    expect(prepared).toHaveLength(1);
   });
 
   it('reports a bad statement as a rejected promise, never a synchronous throw', async () => {
