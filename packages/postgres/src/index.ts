@@ -19,3 +19,10 @@ export { translatePlaceholders, bindValues, preparePgQuery, type TranslatedSql }
 export { SCRIBE_PG_TYPES, PG_OIDS, parseInt8, parseNumeric } from './pg-type-parsers.js';
 export { redactUrl } from './redact-url.js';
 export { mapPgError, classifyPgError, pgSqlState } from './pg-errors.js';
+export {
+  applyPgMigrations,
+  checkPgMigrations,
+  pgAppliedMigrations,
+  MIGRATION_LOCK_KEY,
+  type PgMigrateOptions,
+} from './pg-migrations.js';

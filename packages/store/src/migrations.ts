@@ -1,5 +1,22 @@
 import { WriteError } from '@scribe/protocol';
+import type { SqlDialect, SqlTx } from './sql-tx.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+
+/** A migration's step on SQLite: SQL (several statements allowed) or a function run inside its transaction. */
+export type SqliteMigrationStep = string | ((db: SqliteDatabase) => void);
+
+/** A migration's step on PostgreSQL: SQL (several statements allowed) or a function run inside its transaction. */
+export type PostgresMigrationStep = string | ((tx: SqlTx) => Promise<void>);
+
+/**
+ * A migration's steps per engine. A migration that runs on both gives both; one that
+ * gives only one is refused, with a message naming it, on a database of the other
+ * engine (before anything is applied).
+ */
+export interface MigrationSteps {
+  readonly sqlite?: SqliteMigrationStep;
+  readonly postgres?: PostgresMigrationStep;
+}
 
 /**
  * One schema step of one namespace (scribe's own, a plugin's, or the application's).
@@ -9,8 +26,40 @@ import type { SqliteDatabase } from './sqlite-database.js';
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  /** SQL (several statements allowed) or a function run inside the migration's transaction. */
-  readonly up: string | ((db: SqliteDatabase) => void);
+  /**
+   * What the migration does: SQL text or a function (SQLite only, as before engines
+   * were plural), or `{ sqlite, postgres }` with each engine's SQL text or function.
+   * Table and column names are the same on both; the SQL differs only where the
+   * engines do (`INTEGER PRIMARY KEY AUTOINCREMENT` vs `GENERATED ALWAYS AS
+   * IDENTITY`, `REAL` vs `DOUBLE PRECISION`, `WITHOUT ROWID`, triggers).
+   */
+  readonly up: SqliteMigrationStep | MigrationSteps;
+}
+
+const isStep = (value: unknown): boolean => typeof value === 'string' || typeof value === 'function';
+
+/** The step of `migration` for `dialect`, or undefined when it has none for that engine. */
+export function migrationStep(migration: Migration, dialect: 'sqlite'): SqliteMigrationStep | undefined;
+export function migrationStep(migration: Migration, dialect: 'postgres'): PostgresMigrationStep | undefined;
+export function migrationStep(migration: Migration, dialect: SqlDialect): SqliteMigrationStep | PostgresMigrationStep | undefined;
+export function migrationStep(migration: Migration, dialect: SqlDialect): SqliteMigrationStep | PostgresMigrationStep | undefined {
+  const up = migration.up;
+  if (typeof up === 'string' || typeof up === 'function') return dialect === 'sqlite' ? up : undefined;
+  return up[dialect];
+}
+
+/**
+ * Refuses, before anything is applied, migrations that have no step for `dialect`
+ * (a plain SQL string is SQLite's): the message names each and says what to add.
+ */
+export function checkMigrationsRunOn(migrations: readonly OrderedMigration[], dialect: SqlDialect): void {
+  const lacking = migrations.filter((m) => migrationStep(m.migration, dialect) === undefined);
+  if (lacking.length === 0) return;
+  const engine = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  throw new TypeError(
+    `Expected every pending migration to have a step for ${engine}, but ${lacking.map((m) => `${migrationLabel(m)} (${m.migration.name})`).join(', ')} ${lacking.length === 1 ? 'has' : 'have'} none; ` +
+      `give ${lacking.length === 1 ? 'it' : 'each'} \`up: { sqlite: …, postgres: … }\` (a plain SQL string or function is SQLite's)`,
+  );
 }
 
 /** The migrations of one namespace: a plugin's name and its steps. A {@link ScribePlugin} is one. */
@@ -82,8 +131,17 @@ export function orderMigrations(sets: readonly MigrationSet[]): OrderedMigration
       if (!Number.isInteger(m?.version) || m.version < 1) {
         throw new TypeError(`Expected migration '${String(m?.name)}' of '${set.name}' to have an integer version from 1 and up, got ${String(m?.version)}`);
       }
-      if (typeof m.up !== 'string' && typeof m.up !== 'function') {
-        throw new TypeError(`Expected migration ${migrationLabel({ plugin: set.name, version: m.version })} to have an 'up' of SQL text or a function`);
+      const up: unknown = m.up;
+      const steps = typeof up === 'object' && up !== null ? (up as Record<string, unknown>) : undefined;
+      const validSteps =
+        steps !== undefined &&
+        (steps['sqlite'] !== undefined || steps['postgres'] !== undefined) &&
+        (steps['sqlite'] === undefined || isStep(steps['sqlite'])) &&
+        (steps['postgres'] === undefined || isStep(steps['postgres']));
+      if (!isStep(up) && !validSteps) {
+        throw new TypeError(
+          `Expected migration ${migrationLabel({ plugin: set.name, version: m.version })} to have an 'up' of SQL text, a function, or { sqlite, postgres } of those`,
+        );
       }
       if (versions.has(m.version)) {
         throw new TypeError(`Expected migration versions to be unique within '${set.name}', got ${m.version} twice`);
@@ -210,12 +268,15 @@ export function applyMigrations(db: SqliteDatabase, migrations: readonly Ordered
   db.exec(MIGRATIONS_TABLE);
   const applied = appliedMigrations(db);
   checkNotNewer(applied, migrations);
+  const pending = missingMigrations(applied, migrations);
+  checkMigrationsRunOn(pending, 'sqlite');
   const done: MigrationId[] = [];
-  for (const m of missingMigrations(applied, migrations)) {
+  for (const m of pending) {
+    const step = migrationStep(m.migration, 'sqlite')!;
     db.exec('BEGIN IMMEDIATE');
     try {
-      if (typeof m.migration.up === 'string') db.exec(m.migration.up);
-      else m.migration.up(db);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.prepare('INSERT INTO _scribe_migrations (plugin, version, name, applied_at) VALUES (?, ?, ?, ?)').run(
         m.plugin,
         m.version,

@@ -12,6 +12,7 @@ import {
   createQuerier,
   defineWrite,
   directWriteFn,
+  migrationStep,
   type Migration,
 } from '@scribe/store';
 import { openStore, rejection, tempDir } from './helpers.js';
@@ -254,7 +255,7 @@ describe('the migration of the migrations table (files made before namespaces)',
     const db = new Database(file);
     db.exec('CREATE TABLE _scribe_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     for (const m of BUILTIN_MIGRATIONS) {
-      db.exec(m.up as string);
+      db.exec(migrationStep(m, 'sqlite') as string);
       db.prepare('INSERT INTO _scribe_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-01-01T00:00:00.000Z');
     }
     db.exec(NOTES.up as string);
@@ -291,5 +292,61 @@ describe('the migration of the migrations table (files made before namespaces)',
       { plugin: '@scribe/shadow', version: 1, name: 'shadow: open-session registry', applied_at: '2026-01-03T00:00:00.000Z' },
     ]);
     expect(store.migrate().applied).toEqual([]);
+  });
+});
+
+describe('migrations per engine', () => {
+  it('runs the sqlite step of a { sqlite, postgres } migration, string or function, and never the postgres one', () => {
+    const file = path.join(tempDir(), 'dialects.db');
+    const store = openStore({
+      path: file,
+      migrations: [
+        { version: 1000, name: 'both as text', up: { sqlite: 'CREATE TABLE a (id INTEGER PRIMARY KEY)', postgres: 'this is not SQLite SQL' } },
+        {
+          version: 1001,
+          name: 'both as functions',
+          up: {
+            sqlite: (db) => void db.exec('CREATE TABLE b (id INTEGER PRIMARY KEY)'),
+            postgres: async () => {
+              throw new Error('the postgres step ran on SQLite');
+            },
+          },
+        },
+      ],
+    });
+    store.close();
+    expect(tables(file)).toEqual(expect.arrayContaining(['a', 'b']));
+  });
+
+  it('refuses, before applying anything, a pending migration that has no SQLite step', () => {
+    const file = path.join(tempDir(), 'pg-only.db');
+    expect(() =>
+      Store.open({
+        path: file,
+        migrations: [
+          { version: 1000, name: 'fine', up: 'CREATE TABLE fine (id INTEGER PRIMARY KEY)' },
+          { version: 1001, name: 'pg only', up: { postgres: 'CREATE TABLE p (id BIGINT)' } },
+        ],
+      }),
+    ).toThrow(/application@1001 \(pg only\) has none; give it `up: \{ sqlite: …, postgres: … \}`/);
+    expect(tables(file)).not.toContain('fine');
+  });
+
+  it('refuses an up that is neither SQL, a function nor { sqlite, postgres } of those', () => {
+    const bad = (up: unknown): (() => unknown) => () =>
+      Store.open({ path: path.join(tempDir(), 'bad.db'), migrations: [{ version: 1000, name: 'bad', up } as Migration] });
+    expect(bad({})).toThrow(/an 'up' of SQL text, a function, or \{ sqlite, postgres \}/);
+    expect(bad({ sqlite: 1 })).toThrow(/an 'up' of SQL text/);
+    expect(bad(42)).toThrow(/an 'up' of SQL text/);
+  });
+
+  it('gives every built-in migration a step for both engines; a plain string is SQLite only', () => {
+    for (const m of BUILTIN_MIGRATIONS) {
+      expect(typeof migrationStep(m, 'sqlite')).toBe('string');
+      expect(typeof migrationStep(m, 'postgres')).toBe('string');
+    }
+    const plain: Migration = { version: 1, name: 'plain', up: 'CREATE TABLE x (id INTEGER)' };
+    expect(migrationStep(plain, 'sqlite')).toBe('CREATE TABLE x (id INTEGER)');
+    expect(migrationStep(plain, 'postgres')).toBeUndefined();
   });
 });
