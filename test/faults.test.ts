@@ -7,6 +7,7 @@ import { readDiscovery, resolveRuntimePaths } from '@scribe/node';
 import { PrimaryLock } from '@scribe/store';
 import { auditSession, checkInvariants, type SeriesResult } from './helpers/cluster-check.js';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
+import { canMountTmpfs, mountTmpfs, resizeTmpfs } from './helpers/small-filesystem.js';
 import { useTempCluster } from './helpers/temp-cluster.js';
 
 // Fault injection with real processes and real files: what an operator's slip, another
@@ -45,16 +46,8 @@ function canChattr(): boolean {
     rmSync(probeDir, { recursive: true, force: true });
   }
 }
-function canMountTmpfs(): boolean {
-  mkdirSync(probeDir, { recursive: true });
-  try {
-    return can('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probeDir]) && can('umount', [probeDir]);
-  } finally {
-    rmSync(probeDir, { recursive: true, force: true });
-  }
-}
 const CHATTR = canChattr();
-const TMPFS = canMountTmpfs();
+const TMPFS = canMountTmpfs;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -265,8 +258,7 @@ describe('faults that surface', () => {
   it.runIf(TMPFS)('disk full on a small filesystem: STORAGE_FULL at once, 503 while it lasts, writes again when space returns', async () => {
     const dir = join(dirname(cluster.dbPath), 'small');
     mkdirSync(dir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
-    cleanups.push(() => execFileSync('umount', ['-l', dir]));
+    cleanups.push(mountTmpfs(dir, '2m'));
     const dbPath = join(dir, 'full.db');
     const primary = await spawn({ instanceId: 'p0', dbPath });
     const writer = await spawn({ instanceId: 'w1', dbPath, promote: false, writeTimeoutMs: 30_000 });
@@ -285,7 +277,7 @@ describe('faults that surface', () => {
     expect(h.ok).toBe(false);
     expect(h.reason).toMatch(/^STORAGE_FULL since/);
     // Space comes back (the filesystem grows): the next write commits and health recovers by itself.
-    execFileSync('mount', ['-o', 'remount,size=64m', dir]);
+    resizeTmpfs(dir, '64m');
     await expect(writer.call('createMessage', { session_id: 's', role: 'user', parts: big })).resolves.toMatchObject({ session_id: 's' });
     expect((await health(primary)).ok).toBe(true);
   });

@@ -58,6 +58,8 @@ export interface PostgresServer {
   readonly dataDir: string;
   /** The server process id. */
   readonly pid: number;
+  /** The uid and gid the cluster runs as, when not this process's (as root); for a directory the server must own (a tablespace). */
+  readonly owner: { readonly uid: number; readonly gid: number } | undefined;
   /** A URL of the named database on this server. */
   urlOf(database: string): string;
   /** Creates a fresh, empty database and returns its URL. */
@@ -197,6 +199,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     socketDir,
     dataDir,
     pid: child.pid ?? -1,
+    owner: user === undefined ? undefined : { uid: user.uid, gid: user.gid },
     urlOf,
     async createDatabase(name?: string): Promise<string> {
       const db = name ?? `t${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;

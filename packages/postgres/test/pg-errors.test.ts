@@ -1,10 +1,13 @@
+import { chownSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import pg from 'pg';
 import { WriteError } from '@scribe/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapPgError } from '../src/pg-errors.js';
 import { createPgPool } from '../src/pg-pool.js';
 import { runPostgresTests, startPostgresServer, usePostgres } from '../../../test/helpers/postgres-server.js';
+import { canMountTmpfs, mountTmpfs } from '../../../test/helpers/small-filesystem.js';
 
 const server = usePostgres();
 const closers: Array<() => Promise<unknown>> = [];
@@ -167,11 +170,45 @@ describe.runIf(runPostgresTests)('PostgreSQL errors from a real server, as Write
   });
 });
 
+describe.runIf(runPostgresTests)('a full disk on a real server', () => {
+  // Needs root to mount a small tmpfs for a tablespace (as test/faults.test.ts does for SQLite).
+  it.runIf(canMountTmpfs)('maps disk_full (53100) to STORAGE_FULL, not retryable, without the server path in the message', async () => {
+    const { url, c } = await schema();
+    const dir = join(server.server().socketDir, `small-${Date.now()}`);
+    mkdirSync(dir);
+    const unmount = mountTmpfs(dir, '1m');
+    closers.push(async () => unmount());
+    const owner = server.server().owner;
+    if (owner !== undefined) chownSync(dir, owner.uid, owner.gid);
+    const space = `small_${Date.now()}`;
+    await c.query(`CREATE TABLESPACE ${space} LOCATION '${dir}'`);
+    closers.push(() => c.query(`DROP TABLESPACE ${space}`));
+    const db = await client(url);
+    await db.query(`CREATE TABLE big (t TEXT) TABLESPACE ${space}`);
+    closers.push(() => db.query('DROP TABLE big'));
+    // Stored out of line and uncompressed, so each row takes its full size on the small disk.
+    await db.query('ALTER TABLE big ALTER COLUMN t SET STORAGE EXTERNAL');
+    let error: unknown;
+    for (let i = 0; i < 100 && error === undefined; i++) {
+      error = await db.query("INSERT INTO big (t) VALUES (repeat('x', 200000))").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect((error as { code?: string }).code).toBe('53100');
+    expect((error as Error).message).toMatch(/could not extend file "pg_tblspc\//); // the server's text names a file…
+    const e = mapPgError(error, 'CreateThing');
+    expect(e).toMatchObject({ code: 'STORAGE_FULL', message: "CreateThing: the server's disk is full; nothing was applied" });
+    expect(e.isRetryable()).toBe(false);
+    expect(e.message).not.toContain('pg_tblspc'); // …the mapped message does not
+  });
+});
+
 describe('the mapping table, for states a test server cannot be made to raise', () => {
   const withState = (code: string): Error => Object.assign(new Error('server text naming /var/lib/postgresql/data'), { code });
 
   it.each([
-    ['53100', 'STORAGE_FULL', false],
+    ['53100', 'STORAGE_FULL', false], // also provoked for real above where a tmpfs can be mounted
     ['58030', 'STORAGE_IO', false],
     ['57P03', 'UNREACHABLE', true],
     ['08006', 'UNREACHABLE', true],
