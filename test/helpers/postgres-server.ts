@@ -96,13 +96,17 @@ function clusterUser(): { name: string; uid: number; gid: number } | undefined {
   throw new Error('postgres-server: running as root and found no unprivileged user to own the cluster (set SCRIBE_PG_USER)');
 }
 
+/** util-linux's setpriv (Debian has it in its essential set); without it a normal user runs the binaries directly. */
+const SETPRIV = process.platform === 'linux' && spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).status === 0;
+
 /** The command line that runs `bin` as the cluster's owner (setpriv as root), dying with its parent. */
 function asOwner(user: ReturnType<typeof clusterUser>, bin: string, args: string[], pdeathsig: boolean): [string, string[]] {
   if (user === undefined) {
     // setpriv is Linux-only; elsewhere a normal user runs the binaries directly.
-    if (pdeathsig && process.platform === 'linux') return ['setpriv', ['--pdeathsig', 'SIGQUIT', '--', bin, ...args]];
+    if (pdeathsig && SETPRIV) return ['setpriv', ['--pdeathsig', 'SIGQUIT', '--', bin, ...args]];
     return [bin, args];
   }
+  if (!SETPRIV) throw new Error('postgres-server: running as root needs setpriv (util-linux) to run the cluster as an unprivileged user');
   const drop = ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups'];
   return ['setpriv', [...drop, ...(pdeathsig ? ['--pdeathsig', 'SIGQUIT'] : []), '--', bin, ...args]];
 }
