@@ -62,8 +62,12 @@ export interface PostgresServer {
   readonly owner: { readonly uid: number; readonly gid: number } | undefined;
   /** A URL of the named database on this server. */
   urlOf(database: string): string;
-  /** Creates a fresh, empty database and returns its URL. */
-  createDatabase(name?: string): Promise<string>;
+  /**
+   * Creates a fresh, empty database and returns its URL. By default it has the
+   * cluster's C locale; `icuLocale` (`en-US`) gives it a linguistic default collation,
+   * as many production servers have, to show what does not depend on the locale.
+   */
+  createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string>;
   /** Stops the server (fast shutdown) and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -205,12 +209,14 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     pid: child.pid ?? -1,
     owner: user === undefined ? undefined : { uid: user.uid, gid: user.gid },
     urlOf,
-    async createDatabase(name?: string): Promise<string> {
+    async createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string> {
+      const { name, icuLocale } = typeof options === 'string' ? { name: options, icuLocale: undefined } : (options ?? {});
       const db = name ?? `t${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;
+      const locale = icuLocale === undefined ? '' : ` LOCALE_PROVIDER icu ICU_LOCALE ${pg.escapeLiteral(icuLocale)} LOCALE 'C'`;
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} TEMPLATE template0 ENCODING 'UTF8'`);
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} TEMPLATE template0 ENCODING 'UTF8'${locale}`);
       } finally {
         await client.end();
       }
