@@ -189,7 +189,7 @@ async function scenario(kind, sync, procs, count, k, payload) {
       // The schema and the sessions, exactly as scribe makes them; then closed.
       const store = Store.open({ path: dbPath, synchronous: sync });
       for (const id of ['bench', 'warm']) {
-        store.executeWrite({
+        await store.executeWrite({
           meta: { source_instance_id: 'bench', request_id: `setup-${id}`, timestamp: new Date().toISOString() },
           method: 'CreateSession',
           params: { id, title: id },

@@ -10,8 +10,8 @@ export const AddNote = defineWrite({
   name: 'AddNote',
   description: 'Adds a note. Returns it.',
   schema: z.strictObject({ id: z.string().min(1).max(200), title: z.string().min(1), body: z.string() }),
-  handler(ctx, p) {
-    ctx.db.prepare('INSERT INTO notes (id, title, body, created_at) VALUES (?, ?, ?, ?)').run(p.id, p.title, p.body, ctx.now);
+  async handler(ctx, p) {
+    await ctx.tx.run('INSERT INTO notes (id, title, body, created_at) VALUES (?, ?, ?, ?)', [p.id, p.title, p.body, ctx.now]);
     ctx.change('notes', p.id, 'created');
     return { id: p.id, title: p.title, body: p.body, created_at: ctx.now };
   },

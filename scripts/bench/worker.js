@@ -116,7 +116,7 @@ async function run(session, count, inflight) {
  * write's latency is its transaction's (from building the batch to COMMIT), the time
  * it would wait for its acknowledgement.
  */
-function runLimit(session, count) {
+async function runLimit(session, count) {
   const latencies = new Float64Array(count);
   let errors = 0;
   let firstError = null;
@@ -131,7 +131,7 @@ function runLimit(session, count) {
     }));
     let outcomes;
     try {
-      outcomes = store.executeBatch(items).outcomes;
+      outcomes = (await store.executeBatch(items)).outcomes;
     } catch (e) {
       outcomes = items.map(() => ({ ok: false, error: e }));
     }
@@ -164,7 +164,7 @@ process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'go') {
       parts = partsOf(msg.payload);
-      const r = mode === 'limit' ? runLimit(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
+      const r = mode === 'limit' ? await runLimit(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
       process.send({ type: 'done' });
       process.send({ type: 'result', ...r });
     } else if (msg.cmd === 'stats') {
@@ -180,7 +180,7 @@ process.on('message', async (msg) => {
 });
 
 if (write !== undefined || mode === 'limit') {
-  const warm = mode === 'limit' ? runLimit(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
+  const warm = mode === 'limit' ? await runLimit(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
   if (warm.errors > 0) throw new Error(`bench: warm-up failed: ${warm.firstError}`);
 }
 process.send({ type: 'ready', pid: process.pid });

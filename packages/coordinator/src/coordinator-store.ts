@@ -31,12 +31,16 @@ export interface CoordinatorStore {
   /**
    * Runs the items in one transaction, one savepoint each, and commits. Each item's
    * params are what {@link CoordinatorStore.validate} returned for it on submit, so
-   * the store need not parse them again. Returns one
-   * outcome per item, in order. Throws (a retryable WriteError) only when the whole
-   * batch failed to commit, in which case nothing of it was applied.
+   * the store need not parse them again. Resolves with one outcome per item, in
+   * order, once committed. Rejects (with a retryable WriteError) only when the whole
+   * batch failed to commit, in which case nothing of it was applied. The coordinator
+   * calls it for one batch at a time and waits for it to settle before the next.
    */
-  executeBatch(items: readonly CoordinatorItem[]): {
-    outcomes: CoordinatorOutcome[];
-    changes: CommittedChange[];
-  };
+  executeBatch(items: readonly CoordinatorItem[]): Promise<CoordinatorBatchResult>;
+}
+
+/** What {@link CoordinatorStore.executeBatch} resolves with. */
+export interface CoordinatorBatchResult {
+  outcomes: CoordinatorOutcome[];
+  changes: CommittedChange[];
 }

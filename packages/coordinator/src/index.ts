@@ -14,6 +14,7 @@ export {
 } from './coordinator-options.js';
 export type { CoordinatorEvent, CoordinatorListener, CoordinatorMetrics } from './coordinator-events.js';
 export type {
+  CoordinatorBatchResult,
   CoordinatorItem,
   CoordinatorOutcome,
   CoordinatorStore,

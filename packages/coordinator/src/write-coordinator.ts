@@ -9,7 +9,7 @@ import {
   type ResolvedCoordinatorOptions,
   type WriteCoordinatorOptions,
 } from './coordinator-options.js';
-import type { CoordinatorItem, CoordinatorStore } from './coordinator-store.js';
+import type { CoordinatorBatchResult, CoordinatorItem, CoordinatorStore } from './coordinator-store.js';
 
 interface Pending {
   readonly item: CoordinatorItem;
@@ -210,7 +210,7 @@ export class WriteCoordinator {
     const run = (): void => {
       void this.#queue.add(() => {
         this.#flushScheduled = false;
-        this.#flush();
+        return this.#flush();
       });
     };
     // While another connection holds the lock, try again after a pause on a timer: the
@@ -221,7 +221,7 @@ export class WriteCoordinator {
     else setImmediate(run);
   }
 
-  #flush(): void {
+  async #flush(): Promise<void> {
     const now = this.#options.clock();
     const taken = this.#pending.splice(0, this.#isolate > 0 ? 1 : this.#options.maxBatchSize);
     if (this.#isolate > 0) this.#isolate--;
@@ -251,15 +251,17 @@ export class WriteCoordinator {
         batch.push(p);
       }
     }
-    if (batch.length > 0) this.#runBatch(batch);
+    if (batch.length > 0) await this.#runBatch(batch);
     this.#scheduleFlush();
   }
 
-  #runBatch(batch: Pending[]): void {
+  async #runBatch(batch: Pending[]): Promise<void> {
     const started = performance.now();
-    let result: ReturnType<CoordinatorStore['executeBatch']>;
+    let result: CoordinatorBatchResult;
     try {
-      result = this.#store.executeBatch(batch.map((p) => p.item));
+      // One batch at a time (the queue's concurrency is 1): the store's transaction is open
+      // until this settles, and the next batch gathers meanwhile.
+      result = await this.#store.executeBatch(batch.map((p) => p.item));
     } catch (e) {
       const error = asWriteError(e, null, true);
       if (error.code === 'BUSY') {

@@ -31,7 +31,7 @@ class FakeStore implements CoordinatorStore {
     return params;
   }
 
-  executeBatch(items: readonly CoordinatorItem[]) {
+  async executeBatch(items: readonly CoordinatorItem[]) {
     this.batches.push(items.map((i) => i.meta.request_id));
     if (this.busyFor > 0) {
       this.busyFor--;
@@ -82,6 +82,12 @@ function put(key: string, extra: Partial<WriteRequest['meta']> = {}, method = 'P
   };
 }
 
+/** Waits (a bounded number of event-loop turns) until `condition` holds. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
 async function rejection(p: Promise<unknown>): Promise<WriteError> {
   try {
     await p;
@@ -101,6 +107,38 @@ describe('WriteCoordinator', () => {
     expect(results).toEqual(['a', 'b', 'c', 'd'].map((k) => ({ key: k, value: k.toUpperCase() })));
     expect(store.batches).toEqual([reqs.map((r) => r.meta.request_id)]);
     expect(c.metrics()).toMatchObject({ accepted: 4, completed: 4, failed: 0, batches: 1, lastBatchSize: 4 });
+  });
+
+  it('keeps one batch open at a time: the next starts only after executeBatch settled, with every write that arrived meanwhile', async () => {
+    const store = new FakeStore();
+    let open = 0;
+    let maxOpen = 0;
+    const gates: Array<() => void> = [];
+    const slow: CoordinatorStore = {
+      validate: (m, p) => store.validate(m, p),
+      async executeBatch(items) {
+        open++;
+        maxOpen = Math.max(maxOpen, open);
+        // The batch's transaction stays open until the test lets it commit.
+        await new Promise<void>((resolve) => gates.push(resolve));
+        open--;
+        return store.executeBatch(items);
+      },
+    };
+    const c = new WriteCoordinator({ store: slow });
+    const first = c.submit(put('a'));
+    await waitUntil(() => gates.length === 1);
+    // Arrive while the first batch is open: they must wait for it, then share one transaction.
+    const later = [c.submit(put('b')), c.submit(put('c')), c.submit(put('d'))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gates).toHaveLength(1);
+    gates[0]!();
+    await expect(first).resolves.toEqual({ key: 'a', value: 'A' });
+    await waitUntil(() => gates.length === 2);
+    gates[1]!();
+    await expect(Promise.all(later)).resolves.toHaveLength(3);
+    expect(store.batches.map((b) => b.length)).toEqual([1, 3]);
+    expect(maxOpen).toBe(1);
   });
 
   it('splits a long queue into batches of at most maxBatchSize', async () => {

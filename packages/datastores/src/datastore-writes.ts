@@ -32,8 +32,8 @@ export interface MutationResult {
 }
 
 /** The live (not expired) datastore, or NOT_FOUND naming it. */
-function live(ctx: WriteContext, id: string, now: string, method: string): DatastoreRow {
-  const row = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(id) as DatastoreRow | undefined;
+async function live(ctx: WriteContext, id: string, now: string, method: string): Promise<DatastoreRow> {
+  const row = await ctx.tx.get<DatastoreRow>('SELECT * FROM _datastores WHERE id = ?', [id]);
   if (row === undefined || isExpired(row.expires_at, now)) {
     throw new WriteError('NOT_FOUND', `${method}: no datastore ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, {
       method,
@@ -43,26 +43,24 @@ function live(ctx: WriteContext, id: string, now: string, method: string): Datas
   return row;
 }
 
-function subscribersOf(ctx: WriteContext, id: string): string[] {
-  return (
-    ctx.db.prepare('SELECT client_id FROM _datastore_subscribers WHERE datastore_id = ? ORDER BY subscribed_at, client_id').all(id) as Array<{
-      client_id: string;
-    }>
-  ).map((r) => r.client_id);
+async function subscribersOf(ctx: WriteContext, id: string): Promise<string[]> {
+  const rows = await ctx.tx.all<{ client_id: string }>(
+    'SELECT client_id FROM _datastore_subscribers WHERE datastore_id = ? ORDER BY subscribed_at, client_id',
+    [id],
+  );
+  return rows.map((r) => r.client_id);
 }
 
 /** Bumps the datastore's seq (and slides its expiry when it was opened with a sliding TTL); returns the new seq. */
-function bump(ctx: WriteContext, ds: DatastoreRow, now: string): number {
+async function bump(ctx: WriteContext, ds: DatastoreRow, now: string): Promise<number> {
   const seq = ds.seq + 1;
-  ctx.db
-    .prepare('UPDATE _datastores SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?')
-    .run(seq, now, expiryAfterMutation(ds, now), ds.id);
+  await ctx.tx.run('UPDATE _datastores SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?', [seq, now, expiryAfterMutation(ds, now), ds.id]);
   return seq;
 }
 
 /** Removes a datastore with its records and subscribers. */
-function remove(ctx: WriteContext, id: string): void {
-  ctx.db.prepare('DELETE FROM _datastores WHERE id = ?').run(id);
+async function remove(ctx: WriteContext, id: string): Promise<void> {
+  await ctx.tx.run('DELETE FROM _datastores WHERE id = ?', [id]);
   ctx.change('datastores', id, 'deleted');
 }
 
@@ -78,25 +76,24 @@ export const OpenDatastore = defineWrite({
     sliding: z.boolean().optional(),
     at,
   }),
-  handler(ctx, p): DatastoreRow {
+  async handler(ctx, p): Promise<DatastoreRow> {
     const now = nowOf(ctx, p.at);
-    const existing = ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow | undefined;
+    const existing = await ctx.tx.get<DatastoreRow>('SELECT * FROM _datastores WHERE id = ?', [p.id]);
     if (existing !== undefined && !isExpired(existing.expires_at, now)) {
       const conflict = reopenConflict('OpenDatastore: datastore', p.id, existing, p);
       if (conflict !== undefined) throw new WriteError('CONFLICT', conflict.message, { method: 'OpenDatastore', field: conflict.field });
       return existing;
     }
-    if (existing !== undefined) remove(ctx, p.id);
+    if (existing !== undefined) await remove(ctx, p.id);
     const kind = p.kind ?? 'temp';
     const ttl = kind === 'temp' ? (p.ttl_ms ?? DEFAULT_TTL_MS) : null;
     const sliding = kind === 'temp' && p.sliding === true ? 1 : 0;
-    ctx.db
-      .prepare(
-        'INSERT INTO _datastores (id, kind, primary_key, ttl_ms, sliding, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
-      )
-      .run(p.id, kind, p.primary_key ?? 'id', ttl, sliding, expiresAt(now, ttl), now, now);
+    await ctx.tx.run(
+      'INSERT INTO _datastores (id, kind, primary_key, ttl_ms, sliding, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
+      [p.id, kind, p.primary_key ?? 'id', ttl, sliding, expiresAt(now, ttl), now, now],
+    );
     ctx.change('datastores', p.id, 'created');
-    return ctx.db.prepare('SELECT * FROM _datastores WHERE id = ?').get(p.id) as DatastoreRow;
+    return (await ctx.tx.get<DatastoreRow>('SELECT * FROM _datastores WHERE id = ?', [p.id]))!;
   },
 });
 
@@ -105,9 +102,9 @@ export const SetDatastoreRecord = defineWrite({
   description:
     "Upserts a record keyed by data[primary_key] (a missing or non-string key is INVALID_PARAMS); the last arrival at the primary wins. NOT_FOUND for an unknown or expired datastore.",
   schema: z.strictObject({ datastore_id: dsId, data: z.record(z.string(), z.unknown()), at }),
-  handler(ctx, p): MutationResult {
+  async handler(ctx, p): Promise<MutationResult> {
     const now = nowOf(ctx, p.at);
-    const ds = live(ctx, p.datastore_id, now, 'SetDatastoreRecord');
+    const ds = await live(ctx, p.datastore_id, now, 'SetDatastoreRecord');
     const key = p.data[ds.primary_key];
     if (typeof key !== 'string' || key.length === 0) {
       const field = `params.data.${ds.primary_key}`;
@@ -116,17 +113,16 @@ export const SetDatastoreRecord = defineWrite({
         field,
       });
     }
-    const seq = bump(ctx, ds, now);
-    const existed = ctx.db.prepare('SELECT 1 FROM _datastore_records WHERE datastore_id = ? AND key = ?').get(ds.id, key) !== undefined;
-    ctx.db
-      .prepare(
-        `INSERT INTO _datastore_records (datastore_id, key, data, seq, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (datastore_id, key) DO UPDATE SET data = excluded.data, seq = excluded.seq, updated_at = excluded.updated_at`,
-      )
-      .run(ds.id, key, JSON.stringify(p.data), seq, now);
+    const seq = await bump(ctx, ds, now);
+    const existed = (await ctx.tx.get('SELECT 1 AS found FROM _datastore_records WHERE datastore_id = ? AND key = ?', [ds.id, key])) !== undefined;
+    await ctx.tx.run(
+      `INSERT INTO _datastore_records (datastore_id, key, data, seq, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (datastore_id, key) DO UPDATE SET data = excluded.data, seq = excluded.seq, updated_at = excluded.updated_at`,
+      [ds.id, key, JSON.stringify(p.data), seq, now],
+    );
     const op = existed ? 'updated' : 'created';
     ctx.change(datastoreEntity(ds.id), key, op);
-    return { datastore_id: ds.id, seq, key, op, subscribers: subscribersOf(ctx, ds.id) };
+    return { datastore_id: ds.id, seq, key, op, subscribers: await subscribersOf(ctx, ds.id) };
   },
 });
 
@@ -134,14 +130,14 @@ export const DeleteDatastoreRecord = defineWrite({
   name: 'DeleteDatastoreRecord',
   description: 'Deletes a record by key. Returns the mutation, or null when there was no such record (nothing changes). NOT_FOUND for an unknown or expired datastore.',
   schema: z.strictObject({ datastore_id: dsId, key: z.string().min(1), at }),
-  handler(ctx, p): MutationResult | null {
+  async handler(ctx, p): Promise<MutationResult | null> {
     const now = nowOf(ctx, p.at);
-    const ds = live(ctx, p.datastore_id, now, 'DeleteDatastoreRecord');
-    const info = ctx.db.prepare('DELETE FROM _datastore_records WHERE datastore_id = ? AND key = ?').run(ds.id, p.key);
+    const ds = await live(ctx, p.datastore_id, now, 'DeleteDatastoreRecord');
+    const info = await ctx.tx.run('DELETE FROM _datastore_records WHERE datastore_id = ? AND key = ?', [ds.id, p.key]);
     if (info.changes === 0) return null;
-    const seq = bump(ctx, ds, now);
+    const seq = await bump(ctx, ds, now);
     ctx.change(datastoreEntity(ds.id), p.key, 'deleted');
-    return { datastore_id: ds.id, seq, key: p.key, op: 'deleted', subscribers: subscribersOf(ctx, ds.id) };
+    return { datastore_id: ds.id, seq, key: p.key, op: 'deleted', subscribers: await subscribersOf(ctx, ds.id) };
   },
 });
 
@@ -149,13 +145,15 @@ export const SubscribeDatastore = defineWrite({
   name: 'SubscribeDatastore',
   description: 'Subscribes a client id to a datastore (idempotent). Returns the subscribers.',
   schema: z.strictObject({ datastore_id: dsId, client_id: clientId, at }),
-  handler(ctx, p): { subscribers: string[] } {
+  async handler(ctx, p): Promise<{ subscribers: string[] }> {
     const now = nowOf(ctx, p.at);
-    const ds = live(ctx, p.datastore_id, now, 'SubscribeDatastore');
-    ctx.db
-      .prepare('INSERT INTO _datastore_subscribers (datastore_id, client_id, subscribed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(ds.id, p.client_id, now);
-    return { subscribers: subscribersOf(ctx, ds.id) };
+    const ds = await live(ctx, p.datastore_id, now, 'SubscribeDatastore');
+    await ctx.tx.run('INSERT INTO _datastore_subscribers (datastore_id, client_id, subscribed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+      ds.id,
+      p.client_id,
+      now,
+    ]);
+    return { subscribers: await subscribersOf(ctx, ds.id) };
   },
 });
 
@@ -163,10 +161,10 @@ export const UnsubscribeDatastore = defineWrite({
   name: 'UnsubscribeDatastore',
   description: 'Unsubscribes a client id from a datastore. Returns the subscribers left.',
   schema: z.strictObject({ datastore_id: dsId, client_id: clientId, at }),
-  handler(ctx, p): { subscribers: string[] } {
-    const ds = live(ctx, p.datastore_id, nowOf(ctx, p.at), 'UnsubscribeDatastore');
-    ctx.db.prepare('DELETE FROM _datastore_subscribers WHERE datastore_id = ? AND client_id = ?').run(ds.id, p.client_id);
-    return { subscribers: subscribersOf(ctx, ds.id) };
+  async handler(ctx, p): Promise<{ subscribers: string[] }> {
+    const ds = await live(ctx, p.datastore_id, nowOf(ctx, p.at), 'UnsubscribeDatastore');
+    await ctx.tx.run('DELETE FROM _datastore_subscribers WHERE datastore_id = ? AND client_id = ?', [ds.id, p.client_id]);
+    return { subscribers: await subscribersOf(ctx, ds.id) };
   },
 });
 
@@ -174,14 +172,13 @@ export const DropDatastoreClient = defineWrite({
   name: 'DropDatastoreClient',
   description: 'Removes a client id from every datastore and merge pool at once (on disconnect). Returns the ids of the datastores and of the pools it left.',
   schema: z.strictObject({ client_id: clientId }),
-  handler(ctx, p): { datastores: string[]; pools: string[] } {
-    const ids = (
-      ctx.db.prepare('SELECT datastore_id FROM _datastore_subscribers WHERE client_id = ? ORDER BY datastore_id').all(p.client_id) as Array<{
-        datastore_id: string;
-      }>
-    ).map((r) => r.datastore_id);
-    ctx.db.prepare('DELETE FROM _datastore_subscribers WHERE client_id = ?').run(p.client_id);
-    return { datastores: ids, pools: dropPoolClient(ctx, p.client_id) };
+  async handler(ctx, p): Promise<{ datastores: string[]; pools: string[] }> {
+    const rows = await ctx.tx.all<{ datastore_id: string }>(
+      'SELECT datastore_id FROM _datastore_subscribers WHERE client_id = ? ORDER BY datastore_id',
+      [p.client_id],
+    );
+    await ctx.tx.run('DELETE FROM _datastore_subscribers WHERE client_id = ?', [p.client_id]);
+    return { datastores: rows.map((r) => r.datastore_id), pools: await dropPoolClient(ctx, p.client_id) };
   },
 });
 
@@ -190,11 +187,11 @@ export const PurgeExpiredDatastores = defineWrite({
   description:
     'Removes every expired datastore with its records and subscribers, and every expired merge pool with its fields and subscribers. Returns {purged (the total), datastores, pools}.',
   schema: z.strictObject({ at }).nullable().optional(),
-  handler(ctx, p): { purged: number; datastores: number; pools: number } {
+  async handler(ctx, p): Promise<{ purged: number; datastores: number; pools: number }> {
     const now = nowOf(ctx, p?.at);
-    const ids = ctx.db.prepare('SELECT id FROM _datastores WHERE expires_at IS NOT NULL AND expires_at <= ?').all(now) as Array<{ id: string }>;
-    for (const { id } of ids) remove(ctx, id);
-    const pools = purgeExpiredPools(ctx, now);
+    const ids = await ctx.tx.all<{ id: string }>('SELECT id FROM _datastores WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+    for (const { id } of ids) await remove(ctx, id);
+    const pools = await purgeExpiredPools(ctx, now);
     return { purged: ids.length + pools, datastores: ids.length, pools };
   },
 });

@@ -37,39 +37,39 @@ export const MAX_FIELDS_PER_MERGE = 10_000;
 const field = z.string().min(1).max(MAX_POOL_FIELD_LENGTH);
 
 /** The live (not expired) pool, or NOT_FOUND naming it. */
-function livePool(ctx: WriteContext, id: string, now: string, method: string): MergePoolRow {
-  const row = ctx.db.prepare('SELECT * FROM _merge_pools WHERE id = ?').get(id) as MergePoolRow | undefined;
+async function livePool(ctx: WriteContext, id: string, now: string, method: string): Promise<MergePoolRow> {
+  const row = await ctx.tx.get<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ?', [id]);
   if (row === undefined || isExpired(row.expires_at, now)) {
     throw new WriteError('NOT_FOUND', `${method}: no merge pool ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, { method, field: 'params.pool_id' });
   }
   return row;
 }
 
-function poolSubscribers(ctx: WriteContext, id: string): string[] {
-  return (
-    ctx.db.prepare('SELECT client_id FROM _merge_pool_subscribers WHERE pool_id = ? ORDER BY subscribed_at, client_id').all(id) as Array<{ client_id: string }>
-  ).map((r) => r.client_id);
+async function poolSubscribers(ctx: WriteContext, id: string): Promise<string[]> {
+  const rows = await ctx.tx.all<{ client_id: string }>(
+    'SELECT client_id FROM _merge_pool_subscribers WHERE pool_id = ? ORDER BY subscribed_at, client_id',
+    [id],
+  );
+  return rows.map((r) => r.client_id);
 }
 
-function removePool(ctx: WriteContext, id: string): void {
-  ctx.db.prepare('DELETE FROM _merge_pools WHERE id = ?').run(id);
+async function removePool(ctx: WriteContext, id: string): Promise<void> {
+  await ctx.tx.run('DELETE FROM _merge_pools WHERE id = ?', [id]);
   ctx.change('merge_pools', id, 'deleted');
 }
 
 /** @internal Removes every expired pool (for PurgeExpiredDatastores); returns how many. */
-export function purgeExpiredPools(ctx: WriteContext, now: string): number {
-  const ids = ctx.db.prepare('SELECT id FROM _merge_pools WHERE expires_at IS NOT NULL AND expires_at <= ?').all(now) as Array<{ id: string }>;
-  for (const { id } of ids) removePool(ctx, id);
+export async function purgeExpiredPools(ctx: WriteContext, now: string): Promise<number> {
+  const ids = await ctx.tx.all<{ id: string }>('SELECT id FROM _merge_pools WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+  for (const { id } of ids) await removePool(ctx, id);
   return ids.length;
 }
 
 /** @internal Drops a client from every pool (for DropDatastoreClient); returns the pool ids it left. */
-export function dropPoolClient(ctx: WriteContext, client: string): string[] {
-  const ids = (
-    ctx.db.prepare('SELECT pool_id FROM _merge_pool_subscribers WHERE client_id = ? ORDER BY pool_id').all(client) as Array<{ pool_id: string }>
-  ).map((r) => r.pool_id);
-  ctx.db.prepare('DELETE FROM _merge_pool_subscribers WHERE client_id = ?').run(client);
-  return ids;
+export async function dropPoolClient(ctx: WriteContext, client: string): Promise<string[]> {
+  const rows = await ctx.tx.all<{ pool_id: string }>('SELECT pool_id FROM _merge_pool_subscribers WHERE client_id = ? ORDER BY pool_id', [client]);
+  await ctx.tx.run('DELETE FROM _merge_pool_subscribers WHERE client_id = ?', [client]);
+  return rows.map((r) => r.pool_id);
 }
 
 export const OpenMergePool = defineWrite({
@@ -83,23 +83,29 @@ export const OpenMergePool = defineWrite({
     sliding: z.boolean().optional(),
     at,
   }),
-  handler(ctx, p): MergePoolRow {
+  async handler(ctx, p): Promise<MergePoolRow> {
     const now = nowOf(ctx, p.at);
-    const existing = ctx.db.prepare('SELECT * FROM _merge_pools WHERE id = ?').get(p.id) as MergePoolRow | undefined;
+    const existing = await ctx.tx.get<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ?', [p.id]);
     if (existing !== undefined && !isExpired(existing.expires_at, now)) {
       const conflict = reopenConflict('OpenMergePool: merge pool', p.id, existing, p);
       if (conflict !== undefined) throw new WriteError('CONFLICT', conflict.message, { method: 'OpenMergePool', field: conflict.field });
       return existing;
     }
-    if (existing !== undefined) removePool(ctx, p.id);
+    if (existing !== undefined) await removePool(ctx, p.id);
     const kind = p.kind ?? 'temp';
     const ttl = kind === 'temp' ? (p.ttl_ms ?? DEFAULT_TTL_MS) : null;
     const sliding = kind === 'temp' && p.sliding === true ? 1 : 0;
-    ctx.db
-      .prepare('INSERT INTO _merge_pools (id, kind, ttl_ms, sliding, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)')
-      .run(p.id, kind, ttl, sliding, expiresAt(now, ttl), now, now);
+    await ctx.tx.run('INSERT INTO _merge_pools (id, kind, ttl_ms, sliding, expires_at, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)', [
+      p.id,
+      kind,
+      ttl,
+      sliding,
+      expiresAt(now, ttl),
+      now,
+      now,
+    ]);
     ctx.change('merge_pools', p.id, 'created');
-    return ctx.db.prepare('SELECT * FROM _merge_pools WHERE id = ?').get(p.id) as MergePoolRow;
+    return (await ctx.tx.get<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ?', [p.id]))!;
   },
 });
 
@@ -122,15 +128,15 @@ export const MergeIntoPool = defineWrite({
     client_id: clientId.optional(),
     at,
   }),
-  handler(ctx, p): MergeResult {
+  async handler(ctx, p): Promise<MergeResult> {
     const method = 'MergeIntoPool';
     const now = nowOf(ctx, p.at);
-    const pool = livePool(ctx, p.pool_id, now, method);
-    const read = ctx.db.prepare('SELECT value FROM _merge_pool_fields WHERE pool_id = ? AND field = ?');
+    const pool = await livePool(ctx, p.pool_id, now, method);
+    const read = 'SELECT value FROM _merge_pool_fields WHERE pool_id = ? AND field = ?';
     const updates: Array<{ field: string; value: string | null; op: 'created' | 'updated' | 'deleted' }> = [];
     for (const [name, patch] of Object.entries(p.patch)) {
       if (patch === undefined) continue; // not JSON: a member that is not there
-      const row = read.get(pool.id, name) as { value: string | null } | undefined;
+      const row = await ctx.tx.get<{ value: string | null }>(read, [pool.id, name]);
       const before = row?.value ?? null;
       const next = patch === null ? undefined : applyMergePatch(before === null ? undefined : JSON.parse(before), patch);
       const text = next === undefined ? null : JSON.stringify(next);
@@ -140,20 +146,23 @@ export const MergeIntoPool = defineWrite({
       if (text === before) continue;
       updates.push({ field: name, value: text, op: text === null ? 'deleted' : before === null ? 'created' : 'updated' });
     }
-    if (updates.length === 0) return { pool_id: pool.id, seq: pool.seq, changed: [], subscribers: poolSubscribers(ctx, pool.id) };
+    if (updates.length === 0) return { pool_id: pool.id, seq: pool.seq, changed: [], subscribers: await poolSubscribers(ctx, pool.id) };
     const seq = pool.seq + 1;
-    ctx.db.prepare('UPDATE _merge_pools SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?').run(seq, now, expiryAfterMutation(pool, now), pool.id);
+    await ctx.tx.run('UPDATE _merge_pools SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?', [seq, now, expiryAfterMutation(pool, now), pool.id]);
     // A removed field keeps its row with a NULL value (a tombstone), so a client catching up from an older seq hears of the removal.
-    const write = ctx.db.prepare(
-      `INSERT INTO _merge_pool_fields (pool_id, field, value, seq, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (pool_id, field) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-    );
+    const write = `INSERT INTO _merge_pool_fields (pool_id, field, value, seq, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pool_id, field) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_by = excluded.updated_by, updated_at = excluded.updated_at`;
     const entity = poolEntity(pool.id);
     for (const u of updates) {
-      write.run(pool.id, u.field, u.value, seq, p.client_id ?? null, now);
+      await ctx.tx.run(write, [pool.id, u.field, u.value, seq, p.client_id ?? null, now]);
       ctx.change(entity, u.field, u.op);
     }
-    return { pool_id: pool.id, seq, changed: updates.map((u) => ({ field: u.field, op: u.op })), subscribers: poolSubscribers(ctx, pool.id) };
+    return {
+      pool_id: pool.id,
+      seq,
+      changed: updates.map((u) => ({ field: u.field, op: u.op })),
+      subscribers: await poolSubscribers(ctx, pool.id),
+    };
   },
 });
 
@@ -161,13 +170,15 @@ export const SubscribeMergePool = defineWrite({
   name: 'SubscribeMergePool',
   description: 'Subscribes a client id to a merge pool (idempotent). Returns the subscribers.',
   schema: z.strictObject({ pool_id: dsId, client_id: clientId, at }),
-  handler(ctx, p): { subscribers: string[] } {
+  async handler(ctx, p): Promise<{ subscribers: string[] }> {
     const now = nowOf(ctx, p.at);
-    const pool = livePool(ctx, p.pool_id, now, 'SubscribeMergePool');
-    ctx.db
-      .prepare('INSERT INTO _merge_pool_subscribers (pool_id, client_id, subscribed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(pool.id, p.client_id, now);
-    return { subscribers: poolSubscribers(ctx, pool.id) };
+    const pool = await livePool(ctx, p.pool_id, now, 'SubscribeMergePool');
+    await ctx.tx.run('INSERT INTO _merge_pool_subscribers (pool_id, client_id, subscribed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+      pool.id,
+      p.client_id,
+      now,
+    ]);
+    return { subscribers: await poolSubscribers(ctx, pool.id) };
   },
 });
 
@@ -175,10 +186,10 @@ export const UnsubscribeMergePool = defineWrite({
   name: 'UnsubscribeMergePool',
   description: 'Unsubscribes a client id from a merge pool. Returns the subscribers left.',
   schema: z.strictObject({ pool_id: dsId, client_id: clientId, at }),
-  handler(ctx, p): { subscribers: string[] } {
-    const pool = livePool(ctx, p.pool_id, nowOf(ctx, p.at), 'UnsubscribeMergePool');
-    ctx.db.prepare('DELETE FROM _merge_pool_subscribers WHERE pool_id = ? AND client_id = ?').run(pool.id, p.client_id);
-    return { subscribers: poolSubscribers(ctx, pool.id) };
+  async handler(ctx, p): Promise<{ subscribers: string[] }> {
+    const pool = await livePool(ctx, p.pool_id, nowOf(ctx, p.at), 'UnsubscribeMergePool');
+    await ctx.tx.run('DELETE FROM _merge_pool_subscribers WHERE pool_id = ? AND client_id = ?', [pool.id, p.client_id]);
+    return { subscribers: await poolSubscribers(ctx, pool.id) };
   },
 });
 

@@ -60,7 +60,7 @@ export async function nodeHealth(state: HealthState): Promise<NodeHealth> {
   }
 }
 
-function primaryHealth(p: PrimaryDuty): NodeHealth {
+async function primaryHealth(p: PrimaryDuty): Promise<NodeHealth> {
   const role = 'primary' as const;
   if (p.coordinator.state !== 'open') return { ok: false, role, reason: 'the primary is shutting down' };
   const fault = p.fault();
@@ -68,7 +68,8 @@ function primaryHealth(p: PrimaryDuty): NodeHealth {
     return { ok: false, role, reason: `${fault.code} since ${new Date(fault.since).toISOString()}: ${fault.message}` };
   }
   try {
-    p.store.probeWritable();
+    // Queued behind a running batch by the store, never inside its transaction.
+    await p.store.probeWritable();
   } catch (e) {
     const code = e instanceof WriteError ? e.code : 'INTERNAL';
     const why = code === 'BUSY' ? 'another connection holds its write lock' : code === 'NOT_PRIMARY' ? 'the connection can only read' : 'the write probe failed';

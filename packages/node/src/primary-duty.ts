@@ -101,11 +101,11 @@ export async function startPrimaryDuty(ctx: NodeContext, epoch: number, signal: 
     const coordinator = new WriteCoordinator({
       store: {
         validate: (method, params) => writeStore.registry.validate(method, params),
-        executeBatch: (items) => {
+        executeBatch: async (items) => {
           // Before every transaction: a write committed into a file no longer at the path is lost.
           guard.check();
           try {
-            const result = writeStore.executeBatch(items, { validated: true });
+            const result = await writeStore.executeBatch(items, { validated: true });
             const hit = result.outcomes.find((o) => !o.ok && isStorageFault(o.error));
             faults.committed(hit === undefined || hit.ok ? undefined : hit.error);
             return result;

@@ -43,7 +43,9 @@ function notesPlugin(name = 'notes', runs?: { n: number }): ScribePlugin {
           name: `AddNote_${name.replace(/\W/g, '_')}`,
           description: 'Adds a note; returns its id.',
           schema: z.strictObject({ body: z.string().min(1) }),
-          handler: (ctx, p) => ({ id: Number(ctx.db.prepare(`INSERT INTO ${name.replace(/\W/g, '_')}_notes (body) VALUES (?)`).run(p.body).lastInsertRowid) }),
+          handler: async (ctx, p) => ({
+            id: Number((await ctx.tx.get<{ id: number }>(`INSERT INTO ${name.replace(/\W/g, '_')}_notes (body) VALUES (?) RETURNING id`, [p.body]))!.id),
+          }),
         }),
       );
     },

@@ -55,20 +55,22 @@ function fail(method: string, code: SegmentErrorCode, errorCode: WriteError['cod
 }
 
 /** The segment's entry count, or NOT_FOUND when the session has no segment of that id. */
-function entryCount(ctx: WriteContext, method: string, sessionId: string, segmentId: string): number {
-  const row = ctx.db.prepare('SELECT session_id, entry_count FROM _segments WHERE segment_id = ?').get(segmentId) as
-    | { session_id: string; entry_count: number }
-    | undefined;
+async function entryCount(ctx: WriteContext, method: string, sessionId: string, segmentId: string): Promise<number> {
+  const row = await ctx.tx.get<{ session_id: string; entry_count: number }>('SELECT session_id, entry_count FROM _segments WHERE segment_id = ?', [
+    segmentId,
+  ]);
   if (row === undefined || row.session_id !== sessionId) {
     fail(method, 'NOT_FOUND', 'NOT_FOUND', `session ${JSON.stringify(sessionId)} has no segment ${JSON.stringify(segmentId)}`, 'params.segment_id');
   }
   return row.entry_count;
 }
 
-function touch(ctx: WriteContext, segmentId: string, count: number): void {
-  ctx.db
-    .prepare('UPDATE _segments SET entry_count = ?, updated_at = ?, touched = (SELECT MAX(touched) + 1 FROM _segments) WHERE segment_id = ?')
-    .run(count, ctx.now, segmentId);
+async function touch(ctx: WriteContext, segmentId: string, count: number): Promise<void> {
+  await ctx.tx.run('UPDATE _segments SET entry_count = ?, updated_at = ?, touched = (SELECT MAX(touched) + 1 FROM _segments) WHERE segment_id = ?', [
+    count,
+    ctx.now,
+    segmentId,
+  ]);
   ctx.change('segments', segmentId, 'updated');
 }
 
@@ -78,28 +80,27 @@ export const CreateSegment = defineWrite({
   description:
     'Creates a segment of a session with initial entries (JSON texts, positions 0…n−1). Segment ids are unique across sessions: CONFLICT when it exists, unless replace is true and the segment is of the same session: then its entries are rewritten to exactly these (traces stay). Returns {session_id, segment_id, entry_count}.',
   schema: z.strictObject({ ...ids, entries: z.array(jsonText).max(MAX_ENTRIES_PER_WRITE), replace: z.boolean().optional() }),
-  handler(ctx, p): CreateSegmentResult {
+  async handler(ctx, p): Promise<CreateSegmentResult> {
     const method = SEGMENT_WRITE_NAMES.create;
-    const existing = ctx.db.prepare('SELECT session_id FROM _segments WHERE segment_id = ?').get(p.segment_id) as { session_id: string } | undefined;
+    const existing = await ctx.tx.get<{ session_id: string }>('SELECT session_id FROM _segments WHERE segment_id = ?', [p.segment_id]);
     if (existing !== undefined && (p.replace !== true || existing.session_id !== p.session_id)) {
       const why = p.replace === true ? ' and belongs to another session, so replace cannot rewrite it' : '';
       fail(method, 'ALREADY_EXISTS', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} exists already (in session ${JSON.stringify(existing.session_id)})${why}`, 'params.segment_id');
     }
-    const insert = ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)');
+    const insert = 'INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)';
     if (existing !== undefined) {
       // Rewrite in place: the same write deletes the old entries and stores the new ones, so no reader sees a mix.
-      ctx.db.prepare('DELETE FROM _segment_entries WHERE segment_id = ?').run(p.segment_id);
-      for (const [i, e] of p.entries.entries()) insert.run(p.segment_id, i, e, ctx.now);
-      touch(ctx, p.segment_id, p.entries.length);
+      await ctx.tx.run('DELETE FROM _segment_entries WHERE segment_id = ?', [p.segment_id]);
+      for (const [i, e] of p.entries.entries()) await ctx.tx.run(insert, [p.segment_id, i, e, ctx.now]);
+      await touch(ctx, p.segment_id, p.entries.length);
       return { session_id: p.session_id, segment_id: p.segment_id, entry_count: p.entries.length };
     }
-    ctx.db
-      .prepare(
-        `INSERT INTO _segments (segment_id, session_id, entry_count, touched, created_at, updated_at)
-         VALUES (?, ?, ?, (SELECT COALESCE(MAX(touched), 0) + 1 FROM _segments), ?, ?)`,
-      )
-      .run(p.segment_id, p.session_id, p.entries.length, ctx.now, ctx.now);
-    for (const [i, e] of p.entries.entries()) insert.run(p.segment_id, i, e, ctx.now);
+    await ctx.tx.run(
+      `INSERT INTO _segments (segment_id, session_id, entry_count, touched, created_at, updated_at)
+       VALUES (?, ?, ?, (SELECT COALESCE(MAX(touched), 0) + 1 FROM _segments), ?, ?)`,
+      [p.segment_id, p.session_id, p.entries.length, ctx.now, ctx.now],
+    );
+    for (const [i, e] of p.entries.entries()) await ctx.tx.run(insert, [p.segment_id, i, e, ctx.now]);
     ctx.change('segments', p.segment_id, 'created');
     return { session_id: p.session_id, segment_id: p.segment_id, entry_count: p.entries.length };
   },
@@ -115,14 +116,14 @@ export const AppendSegmentEntry = defineWrite({
   description:
     'Appends one entry (JSON text) at position = entry count at execution. With expected_count, CONFLICT unless the count is that. NOT_FOUND for an unknown segment. Returns {position, entry_count}.',
   schema: z.strictObject({ ...ids, entry: jsonText, expected_count: z.number().int().min(0).optional() }),
-  handler(ctx, p): AppendSegmentResult {
+  async handler(ctx, p): Promise<AppendSegmentResult> {
     const method = SEGMENT_WRITE_NAMES.append;
-    const count = entryCount(ctx, method, p.session_id, p.segment_id);
+    const count = await entryCount(ctx, method, p.session_id, p.segment_id);
     if (p.expected_count !== undefined && p.expected_count !== count) {
       fail(method, 'COUNT_MISMATCH', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} has ${count} entries, expected ${p.expected_count}`, 'params.expected_count');
     }
-    ctx.db.prepare('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)').run(p.segment_id, count, p.entry, ctx.now);
-    touch(ctx, p.segment_id, count + 1);
+    await ctx.tx.run('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)', [p.segment_id, count, p.entry, ctx.now]);
+    await touch(ctx, p.segment_id, count + 1);
     return { position: count, entry_count: count + 1 };
   },
 });
@@ -133,14 +134,14 @@ export const TruncateSegment = defineWrite({
   description:
     'Keeps the first `length` entries of a segment, deleting the rest (traces stay). INVALID_PARAMS (field params.length) when length exceeds the count; NOT_FOUND for an unknown segment. Returns {entry_count, removed}.',
   schema: z.strictObject({ ...ids, length: z.number().int().min(0) }),
-  handler(ctx, p): TruncateSegmentResult {
+  async handler(ctx, p): Promise<TruncateSegmentResult> {
     const method = SEGMENT_WRITE_NAMES.truncate;
-    const count = entryCount(ctx, method, p.session_id, p.segment_id);
+    const count = await entryCount(ctx, method, p.session_id, p.segment_id);
     if (p.length > count) {
       fail(method, 'INVALID_LENGTH', 'INVALID_PARAMS', `cannot truncate segment ${JSON.stringify(p.segment_id)} to ${p.length} entries: it has ${count}`, 'params.length');
     }
-    const removed = ctx.db.prepare('DELETE FROM _segment_entries WHERE segment_id = ? AND position >= ?').run(p.segment_id, p.length).changes;
-    touch(ctx, p.segment_id, p.length);
+    const removed = (await ctx.tx.run('DELETE FROM _segment_entries WHERE segment_id = ? AND position >= ?', [p.segment_id, p.length])).changes;
+    await touch(ctx, p.segment_id, p.length);
     return { entry_count: p.length, removed };
   },
 });
@@ -151,12 +152,14 @@ export const AppendSegmentTrace = defineWrite({
   description:
     "Records a debug trace entry (JSON text) for a segment, apart from its log: it changes neither the entry count nor the segment's recency. NOT_FOUND for an unknown segment. Returns {id}.",
   schema: z.strictObject({ ...ids, entry: jsonText }),
-  handler(ctx, p): { id: number } {
-    entryCount(ctx, SEGMENT_WRITE_NAMES.trace, p.session_id, p.segment_id);
-    const info = ctx.db
-      .prepare('INSERT INTO _segment_traces (session_id, segment_id, entry, recorded_at) VALUES (?, ?, ?, ?)')
-      .run(p.session_id, p.segment_id, p.entry, ctx.now);
-    return { id: Number(info.lastInsertRowid) };
+  async handler(ctx, p): Promise<{ id: number }> {
+    await entryCount(ctx, SEGMENT_WRITE_NAMES.trace, p.session_id, p.segment_id);
+    // RETURNING (both engines) in place of the connection's last insert rowid.
+    const row = await ctx.tx.get<{ id: number }>(
+      'INSERT INTO _segment_traces (session_id, segment_id, entry, recorded_at) VALUES (?, ?, ?, ?) RETURNING id',
+      [p.session_id, p.segment_id, p.entry, ctx.now],
+    );
+    return { id: Number(row!.id) };
   },
 });
 

@@ -4,7 +4,8 @@ import {
   defineWrite,
   mapDriverError,
   sqliteCode,
-  type SqliteDatabase,
+  type SqlReader,
+  type SqlValue,
   type WriteContext,
   type WriteDefinition,
   type WriteRegistry,
@@ -68,13 +69,27 @@ function fail(method: string, code: ShadowErrorCode, errorCode: WriteError['code
   });
 }
 
-/** The real name and columns of a table (case as declared), or undefined when there is no such table. */
-function tableColumns(db: SqliteDatabase, table: string): { name: string; columns: string[] } | undefined {
-  const t = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE")
-    .get(table) as { name: string } | undefined;
+/**
+ * The real name and columns of a table (case as declared), or undefined when there is
+ * no such table. The catalogue differs per engine: SQLite's schema table and
+ * `pragma_table_info`; PostgreSQL's information_schema, in the current schema.
+ */
+async function tableColumns(db: SqlReader, table: string): Promise<{ name: string; columns: string[] } | undefined> {
+  if (db.dialect === 'postgres') {
+    const t = await db.get<{ name: string }>(
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND lower(table_name) = lower(?)',
+      [table],
+    );
+    if (t === undefined) return undefined;
+    const cols = await db.all<{ name: string }>(
+      'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position',
+      [t.name],
+    );
+    return { name: t.name, columns: cols.map((c) => c.name) };
+  }
+  const t = await db.get<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE", [table]);
   if (t === undefined) return undefined;
-  const cols = db.prepare('SELECT name FROM pragma_table_info(?)').all(t.name) as Array<{ name: string }>;
+  const cols = await db.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [t.name]);
   return { name: t.name, columns: cols.map((c) => c.name) };
 }
 
@@ -83,15 +98,15 @@ function hasColumn(columns: readonly string[], name: string): boolean {
   return columns.some((c) => c.toLowerCase() === lower);
 }
 
-function registered(ctx: WriteContext, method: string, id: string): ShadowSessionRecord {
-  const rec = ctx.db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(id) as ShadowSessionRecord | undefined;
+async function registered(ctx: WriteContext, method: string, id: string): Promise<ShadowSessionRecord> {
+  const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [id]);
   if (rec === undefined) fail(method, 'SESSION_NOT_FOUND', 'NOT_FOUND', `no shadow session ${JSON.stringify(id)} is open`, 'params.session_id');
   return rec;
 }
 
 /** Checks that every column exists in the session's shadow table and is not session_id. */
-function checkColumns(ctx: WriteContext, method: string, rec: ShadowSessionRecord, field: string, names: readonly string[]): void {
-  const cols = tableColumns(ctx.db, rec.shadow_table);
+async function checkColumns(ctx: WriteContext, method: string, rec: ShadowSessionRecord, field: string, names: readonly string[]): Promise<void> {
+  const cols = await tableColumns(ctx.tx, rec.shadow_table);
   if (cols === undefined) {
     fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `shadow table ${rec.shadow_table} of session ${JSON.stringify(rec.session_id)} no longer exists`);
   }
@@ -105,20 +120,24 @@ function checkColumns(ctx: WriteContext, method: string, rec: ShadowSessionRecor
   }
 }
 
-function bind(v: ShadowValue): string | number | null {
+function bind(v: ShadowValue): SqlValue {
   return v === true ? 1 : v === false ? 0 : v;
 }
 
-/** ` AND a IS ? AND b IS ?` and its values (IS, so null matches NULL). */
-function whereClause(where: ShadowRow | undefined): { sql: string; values: Array<string | number | null> } {
+/**
+ * ` AND a IS ? AND b IS ?` and its values: null-safe equality, so null matches NULL
+ * (SQLite's `IS`; PostgreSQL's `IS NOT DISTINCT FROM`, as its `IS` takes only NULL and booleans).
+ */
+function whereClause(ctx: WriteContext, where: ShadowRow | undefined): { sql: string; values: SqlValue[] } {
   const entries = Object.entries(where ?? {});
-  return { sql: entries.map(([k]) => ` AND ${k} IS ?`).join(''), values: entries.map(([, v]) => bind(v)) };
+  const is = ctx.tx.dialect === 'postgres' ? 'IS NOT DISTINCT FROM' : 'IS';
+  return { sql: entries.map(([k]) => ` AND ${k} ${is} ?`).join(''), values: entries.map(([, v]) => bind(v)) };
 }
 
 /** Runs a statement that carries caller values; a driver refusal is INVALID_ROW with the store's mapped error as cause. */
-function runValues(method: string, field: string, fn: () => number): number {
+async function runValues(method: string, field: string, fn: () => Promise<number>): Promise<number> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     if (e instanceof WriteError) throw e;
     const mapped = mapDriverError(e, method);
@@ -144,15 +163,16 @@ export const OpenShadowSession = defineWrite({
     shadow_table: tableName,
     seed_from_table: tableName.optional(),
   }),
-  handler(ctx, p): OpenShadowSessionResult {
+  async handler(ctx, p): Promise<OpenShadowSessionResult> {
     const method = SHADOW_WRITE_NAMES.open;
-    const existing = ctx.db.prepare(`SELECT opened_by, opened_at FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(p.session_id) as
-      | { opened_by: string; opened_at: string }
-      | undefined;
+    const existing = await ctx.tx.get<{ opened_by: string; opened_at: string }>(
+      `SELECT opened_by, opened_at FROM ${SESSIONS_TABLE} WHERE session_id = ?`,
+      [p.session_id],
+    );
     if (existing !== undefined) {
       fail(method, 'DUPLICATE_SESSION', 'CONFLICT', `session ${JSON.stringify(p.session_id)} is already open (opened by ${existing.opened_by} at ${existing.opened_at})`, 'params.session_id');
     }
-    const shadow = tableColumns(ctx.db, p.shadow_table);
+    const shadow = await tableColumns(ctx.tx, p.shadow_table);
     if (shadow === undefined) {
       fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `shadow table ${p.shadow_table} does not exist`, 'params.shadow_table');
     }
@@ -161,7 +181,7 @@ export const OpenShadowSession = defineWrite({
     }
     let seeded = 0;
     if (p.seed_from_table !== undefined) {
-      const seed = tableColumns(ctx.db, p.seed_from_table);
+      const seed = await tableColumns(ctx.tx, p.seed_from_table);
       if (seed === undefined) {
         fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `seed table ${p.seed_from_table} does not exist`, 'params.seed_from_table');
       }
@@ -175,7 +195,7 @@ export const OpenShadowSession = defineWrite({
         `INSERT INTO ${shadow.name} (session_id${cols.length > 0 ? `, ${list}` : ''}) ` +
         `SELECT ?${cols.length > 0 ? `, ${list}` : ''} FROM ${seed.name}`;
       try {
-        seeded = ctx.db.prepare(sql).run(p.session_id).changes;
+        seeded = (await ctx.tx.run(sql, [p.session_id])).changes;
       } catch (e) {
         // The driver's own refusal (no such column, NOT NULL, type, constraint), mapped by the store and kept as cause.
         const mapped = mapDriverError(e, method);
@@ -198,9 +218,13 @@ export const OpenShadowSession = defineWrite({
       opened_at: ctx.now,
       opened_by: ctx.meta.source_instance_id,
     };
-    ctx.db
-      .prepare(`INSERT INTO ${SESSIONS_TABLE} (session_id, shadow_table, open_id, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)`)
-      .run(rec.session_id, rec.shadow_table, rec.open_id, rec.opened_at, rec.opened_by);
+    await ctx.tx.run(`INSERT INTO ${SESSIONS_TABLE} (session_id, shadow_table, open_id, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)`, [
+      rec.session_id,
+      rec.shadow_table,
+      rec.open_id,
+      rec.opened_at,
+      rec.opened_by,
+    ]);
     ctx.change('shadow_sessions', rec.session_id, 'created');
     return { ...rec, seeded };
   },
@@ -216,14 +240,15 @@ export const CloseShadowSession = defineWrite({
   description:
     'Closes a shadow session: deletes its rows from the shadow table and its registry entry. With open_id, only that open of it. Returns {closed, rows_deleted}; closed is false when it was not open.',
   schema: z.strictObject({ session_id: sessionId, open_id: z.string().min(1).optional() }),
-  handler(ctx, p): CloseShadowSessionResult {
-    const rec = ctx.db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`).get(p.session_id) as ShadowSessionRecord | undefined;
+  async handler(ctx, p): Promise<CloseShadowSessionResult> {
+    const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [p.session_id]);
     if (rec === undefined || (p.open_id !== undefined && rec.open_id !== p.open_id)) return { closed: false, rows_deleted: 0 };
     // A shadow table dropped since the open holds no rows to delete: the session just ends.
-    const rows = tableColumns(ctx.db, rec.shadow_table) === undefined
-      ? 0
-      : ctx.db.prepare(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?`).run(rec.session_id).changes;
-    ctx.db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE session_id = ?`).run(rec.session_id);
+    const rows =
+      (await tableColumns(ctx.tx, rec.shadow_table)) === undefined
+        ? 0
+        : (await ctx.tx.run(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?`, [rec.session_id])).changes;
+    await ctx.tx.run(`DELETE FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [rec.session_id]);
     ctx.change('shadow_sessions', rec.session_id, 'deleted');
     return { closed: true, rows_deleted: rows };
   },
@@ -234,15 +259,19 @@ export const InsertShadowRows = defineWrite({
   name: SHADOW_WRITE_NAMES.insert,
   description: "Inserts rows into the session's shadow table with session_id set (a row may not give session_id). Returns {inserted}; NOT_FOUND when the session is not open.",
   schema: z.strictObject({ session_id: sessionId, rows: z.array(row).min(1).max(10_000) }),
-  handler(ctx, p): { inserted: number } {
+  async handler(ctx, p): Promise<{ inserted: number }> {
     const method = SHADOW_WRITE_NAMES.insert;
-    const rec = registered(ctx, method, p.session_id);
+    const rec = await registered(ctx, method, p.session_id);
     let inserted = 0;
     for (const [i, r] of p.rows.entries()) {
       const cols = Object.keys(r);
-      checkColumns(ctx, method, rec, `params.rows.${i}`, cols);
+      await checkColumns(ctx, method, rec, `params.rows.${i}`, cols);
       const sql = `INSERT INTO ${rec.shadow_table} (session_id${cols.map((c) => `, ${c}`).join('')}) VALUES (?${', ?'.repeat(cols.length)})`;
-      inserted += runValues(method, `params.rows.${i}`, () => ctx.db.prepare(sql).run(rec.session_id, ...cols.map((c) => bind(r[c]!))).changes);
+      inserted += await runValues(
+        method,
+        `params.rows.${i}`,
+        async () => (await ctx.tx.run(sql, [rec.session_id, ...cols.map((c) => bind(r[c]!))])).changes,
+      );
     }
     return { inserted };
   },
@@ -253,17 +282,19 @@ export const UpdateShadowRows = defineWrite({
   name: SHADOW_WRITE_NAMES.update,
   description: "Updates the session's rows matching `where` (column IS value, all of them; every row of the session without it). Returns {changed}.",
   schema: z.strictObject({ session_id: sessionId, set: row, where: row.optional() }),
-  handler(ctx, p): { changed: number } {
+  async handler(ctx, p): Promise<{ changed: number }> {
     const method = SHADOW_WRITE_NAMES.update;
-    const rec = registered(ctx, method, p.session_id);
+    const rec = await registered(ctx, method, p.session_id);
     const sets = Object.keys(p.set);
     if (sets.length === 0) fail(method, 'INVALID_ROW', 'INVALID_PARAMS', 'set names no column', 'params.set');
-    checkColumns(ctx, method, rec, 'params.set', sets);
-    checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
-    const w = whereClause(p.where);
+    await checkColumns(ctx, method, rec, 'params.set', sets);
+    await checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
+    const w = whereClause(ctx, p.where);
     const sql = `UPDATE ${rec.shadow_table} SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE session_id = ?${w.sql}`;
-    const changed = runValues(method, 'params.set', () =>
-      ctx.db.prepare(sql).run(...sets.map((c) => bind(p.set[c]!)), rec.session_id, ...w.values).changes,
+    const changed = await runValues(
+      method,
+      'params.set',
+      async () => (await ctx.tx.run(sql, [...sets.map((c) => bind(p.set[c]!)), rec.session_id, ...w.values])).changes,
     );
     return { changed };
   },
@@ -274,13 +305,15 @@ export const DeleteShadowRows = defineWrite({
   name: SHADOW_WRITE_NAMES.delete,
   description: "Deletes the session's rows matching `where` (every row of the session without it); the session stays open. Returns {deleted}.",
   schema: z.strictObject({ session_id: sessionId, where: row.optional() }),
-  handler(ctx, p): { deleted: number } {
+  async handler(ctx, p): Promise<{ deleted: number }> {
     const method = SHADOW_WRITE_NAMES.delete;
-    const rec = registered(ctx, method, p.session_id);
-    checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
-    const w = whereClause(p.where);
-    const deleted = runValues(method, 'params.where', () =>
-      ctx.db.prepare(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?${w.sql}`).run(rec.session_id, ...w.values).changes,
+    const rec = await registered(ctx, method, p.session_id);
+    await checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
+    const w = whereClause(ctx, p.where);
+    const deleted = await runValues(
+      method,
+      'params.where',
+      async () => (await ctx.tx.run(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?${w.sql}`, [rec.session_id, ...w.values])).changes,
     );
     return { deleted };
   },

@@ -9,6 +9,7 @@ export {
   DEFAULT_REQUEST_RETENTION,
   DEFAULT_CHANGE_RETENTION,
   DEFAULT_BUSY_TIMEOUT_MS,
+  SYNCHRONOUS_LEVELS,
   type StoreOptions,
   type Synchronous,
   type BatchItem,
@@ -57,6 +58,9 @@ export { definePlugin, isScribePlugin, PLUGIN_NAME, type ScribePlugin, type Main
 export { mapDriverError, sqliteCode, isStorageFault, STORAGE_FAULT_CODES } from './driver-errors.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 export type { SqlDialect, SqlParams, SqlReader, SqlRunResult, SqlTx, SqlValue } from './sql-tx.js';
+export { SqliteTx } from './sqlite-tx.js';
+export { StatementCache } from './statement-cache.js';
+export { rawSqlOf, type RawSqlTx, type RawSqlRunResult } from './raw-sql-engine.js';
 export type {
   Project,
   Session,

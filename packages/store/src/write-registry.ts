@@ -1,13 +1,17 @@
 import type { z } from 'zod';
 import { describe, WriteError, type ChangeOp, type WriteMeta } from '@scribe/protocol';
-import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqlTx } from './sql-tx.js';
 import { normaliseWireParams } from './wire-params.js';
 import { findLoneSurrogate } from './lone-surrogates.js';
 
-/** What a write handler gets besides its params. */
+/**
+ * What a write handler gets besides its params. The handler is engine-neutral: it runs
+ * SQL only through `tx` (see {@link SqlTx} for the SQL both engines accept, and branch
+ * on `tx.dialect` where they differ) and awaits nothing else while it runs.
+ */
 export interface WriteContext {
-  /** The connection, inside the write's own savepoint. */
-  readonly db: SqliteDatabase;
+  /** The write's transaction (its own savepoint inside the batch's transaction). */
+  readonly tx: SqlTx;
   /** RFC 3339 time of this write's execution; use it for every timestamp it sets. */
   readonly now: string;
   /** Who sent the write and its request id. */
@@ -43,8 +47,13 @@ export interface WriteDefinition<P = unknown, R = unknown, I = P, N extends stri
    * their `params` are bind values, whatever their names.
    */
   readonly goNullObjects?: boolean;
-  /** Runs inside a savepoint of the primary's transaction; throws a WriteError to fail. */
-  handler(ctx: WriteContext, params: P): R;
+  /**
+   * Runs inside the write's savepoint of the batch's transaction; throws (or rejects
+   * with) a WriteError to fail, which rolls back only this write. Usually `async`,
+   * awaiting its `ctx.tx` calls; it may await nothing else (no timers, no network):
+   * the transaction is open while it runs.
+   */
+  handler(ctx: WriteContext, params: P): R | Promise<R>;
 }
 
 /** Any write definition, whatever its types (what a registry holds). */

@@ -2,12 +2,12 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
 import { Store } from '@scribe/store';
-import { harness, item, snapshot, thrown } from './helpers.js';
+import { harness, item, rejection, snapshot, thrown } from './helpers.js';
 
 describe('Store.executeBatch', () => {
   it('a failing write amid successful ones rolls back only itself and gets its own error', async () => {
     const { store } = harness();
-    const result = store.executeBatch([
+    const result = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'one' }),
       item('CreateMessage', { id: 'm1', session_id: 's1', role: 'user', parts: '[]' }),
       item('CreateMessage', { id: 'm2', session_id: 'missing', role: 'user', parts: '[]' }),
@@ -15,7 +15,7 @@ describe('Store.executeBatch', () => {
       item('CreateSession', { title: 7 }),
       item('NoSuchWrite', {}),
       item('CreateMessage', { id: 'm3', session_id: 's1', role: 'assistant', parts: '[]' }),
-    ]);
+    ]));
     expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual([
       'ok', 'ok', 'CONFLICT', 'CONFLICT', 'INVALID_PARAMS', 'METHOD_NOT_FOUND', 'ok',
     ]);
@@ -31,19 +31,19 @@ describe('Store.executeBatch', () => {
   it('with `validated`, takes the params as already parsed (no second parse) but still refuses an unknown write', async () => {
     const { store } = harness();
     // `extra` would be refused by the strict schema: accepted here, the parse was skipped.
-    const result = store.executeBatch(
+    const result = (await store.executeBatch(
       [item('CreateSession', { id: 's1', title: 'trusted', extra: 1 }), item('NoSuchWrite', {})],
       { validated: true },
-    );
+    ));
     expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'METHOD_NOT_FOUND']);
     expect(await store.reads.getSession('s1')).toMatchObject({ title: 'trusted' });
-    const parsed = store.executeBatch([item('CreateSession', { id: 's2', title: 'checked', extra: 1 })]);
+    const parsed = await store.executeBatch([item('CreateSession', { id: 's2', title: 'checked', extra: 1 })]);
     expect(parsed.outcomes[0]).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.extra' } });
   });
 
   it('records every non-retryable outcome with its request id in the same transaction', async () => {
     const { store, clock } = harness();
-    store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
+    await store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
     expect(store.findRequest('r-ok')).toEqual({
       request_id: 'r-ok',
       source_instance_id: 'test',
@@ -60,19 +60,19 @@ describe('Store.executeBatch', () => {
     expect(store.findRequest('never-sent')).toBeUndefined();
   });
 
-  it('a repeated request id returns the first outcome (success or failure) and executes nothing', () => {
+  it('a repeated request id returns the first outcome (success or failure) and executes nothing', async () => {
     const { store, clock } = harness();
-    const first = store.executeBatch([
+    const first = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
       item('CreateMessage', { session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
-    ]);
+    ]));
     clock.advance();
     const before = snapshot(store);
-    const again = store.executeBatch([
+    const again = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
       // The same request id with different params still answers from the record: a retry never re-executes.
       item('CreateMessage', { session_id: 's1', role: 'user', parts: '[]' }, 'r2'),
-    ]);
+    ]));
     expect(snapshot(store)).toEqual(before);
     expect(again.changes).toEqual([]);
     expect(again.outcomes[0]).toEqual({ ok: true, result: (first.outcomes[0] as { result: unknown }).result, duplicate: true });
@@ -88,31 +88,31 @@ describe('Store.executeBatch', () => {
 
   it('a request id repeated inside one batch runs once; the repeat gets the same outcome marked duplicate', async () => {
     const { store } = harness();
-    const r = store.executeBatch([
+    const r = (await store.executeBatch([
       item('CreateSession', { title: 'a' }, 'same'),
       item('CreateSession', { title: 'b' }, 'same'),
       item('DeleteSession', { id: 'x' }, 'other'),
       item('DeleteSession', { id: 'x' }, 'other'),
-    ]);
+    ]));
     expect(await store.reads.listAllSessions()).toHaveLength(1);
     expect(r.outcomes[0]).toMatchObject({ ok: true, duplicate: false });
     expect(r.outcomes[1]).toEqual({ ...r.outcomes[0], duplicate: true });
     expect(r.outcomes[3]).toEqual({ ok: true, result: { deleted: 0, messages: 0, files: 0, scores: 0 }, duplicate: true });
   });
 
-  it('change events get gap-free increasing seq among committed writes, failed writes add none', () => {
+  it('change events get gap-free increasing seq among committed writes, failed writes add none', async () => {
     const { store, clock } = harness();
-    const a = store.executeBatch([
+    const a = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'one' }, 'r1'),
       item('CreateMessage', { id: 'm1', session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
       item('CreateMessage', { id: 'm2', session_id: 's1', role: 'user', parts: '[]' }, 'r3'),
-    ]);
+    ]));
     expect(a.changes).toEqual([
       { seq: 1, entity: 'sessions', key: 's1', op: 'created', request_id: 'r1', source_instance_id: 'test', at: clock.iso },
       { seq: 2, entity: 'messages', key: 'm2', op: 'created', request_id: 'r3', source_instance_id: 'test', at: clock.iso },
       { seq: 3, entity: 'sessions', key: 's1', op: 'updated', request_id: 'r3', source_instance_id: 'test', at: clock.iso },
     ]);
-    const b = store.executeBatch([item('DeleteSession', { id: 's1' }, 'r4')]);
+    const b = await store.executeBatch([item('DeleteSession', { id: 's1' }, 'r4')]);
     expect(b.changes.map((c) => [c.seq, c.entity, c.key, c.op])).toEqual([
       [4, 'messages', 'm2', 'deleted'],
       [5, 'sessions', 's1', 'deleted'],
@@ -122,16 +122,14 @@ describe('Store.executeBatch', () => {
     expect(store.changesSince(0, 2).map((c) => c.seq)).toEqual([1, 2]);
   });
 
-  it('when BEGIN IMMEDIATE cannot get the write lock it throws a retryable BUSY and applies nothing', () => {
+  it('when BEGIN IMMEDIATE cannot get the write lock it throws a retryable BUSY and applies nothing', async () => {
     const { store, path } = harness({ busyTimeoutMs: 0 });
-    store.executeWrite(item('CreateSession', { id: 'before', title: 'x' }));
+    await store.executeWrite(item('CreateSession', { id: 'before', title: 'x' }));
     const before = snapshot(store);
     const holder = new Database(path, { timeout: 0 });
     holder.exec("BEGIN IMMEDIATE; INSERT INTO projects (id, name, path, created_at, updated_at) VALUES ('h', 'h', '/h', 'x', 'x')");
     try {
-      const e = thrown(() =>
-        store.executeBatch([item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'), item('CreateSession', { title: 'y' })]),
-      );
+      const e = await rejection(store.executeBatch([item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'), item('CreateSession', { title: 'y' })]));
       expect(e).toMatchObject({ code: 'BUSY', retryable: true });
       expect(e.isRetryable()).toBe(true);
       expect(e.message).toMatch(/nothing was applied/);
@@ -142,7 +140,7 @@ describe('Store.executeBatch', () => {
     expect(snapshot(store)).toEqual(before);
     expect(store.findRequest('locked-1')).toBeUndefined();
     // The same request succeeds on retry once the lock is gone.
-    expect(store.executeWrite(item('CreateSession', { id: 'during', title: 'x' }, 'locked-1'))).toMatchObject({ id: 'during' });
+    expect((await store.executeWrite(item('CreateSession', { id: 'during', title: 'x' }, 'locked-1')))).toMatchObject({ id: 'during' });
   });
 
   it('when COMMIT fails it rolls everything back and throws a retryable error', async () => {
@@ -157,48 +155,46 @@ describe('Store.executeBatch', () => {
       ],
     });
     const before = snapshot(store);
-    const e = thrown(() =>
-      store.executeBatch([
+    const e = await rejection(store.executeBatch([
         item('CreateSession', { id: 'ok', title: 'fine' }, 'c1'),
         item('Exec', { sql: "INSERT INTO notes (id, session_id) VALUES ('n', 'no-such-session')" }, 'c2'),
-      ]),
-    );
+      ]));
     expect(e.retryable).toBe(true);
     expect(['BUSY', 'INTERNAL']).toContain(e.code);
     expect(snapshot(store)).toEqual(before);
     expect(store.findRequest('c1')).toBeUndefined();
     expect(await store.reads.getSession('ok')).toBeUndefined();
     // The store is usable afterwards.
-    expect(store.executeWrite(item('CreateSession', { id: 'after', title: 'x' }))).toMatchObject({ id: 'after' });
+    expect((await store.executeWrite(item('CreateSession', { id: 'after', title: 'x' })))).toMatchObject({ id: 'after' });
   });
 
-  it('executeWrite returns the result or throws the write error', () => {
+  it('executeWrite returns the result or throws the write error', async () => {
     const { store } = harness();
-    expect(store.executeWrite(item('CreateSession', { id: 's', title: 't' }))).toMatchObject({ id: 's', title: 't' });
-    expect(thrown(() => store.executeWrite(item('UpdateSession', { id: 'missing', title: 'x' })))).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await store.executeWrite(item('CreateSession', { id: 's', title: 't' })))).toMatchObject({ id: 's', title: 't' });
+    expect(await rejection(store.executeWrite(item('UpdateSession', { id: 'missing', title: 'x' })))).toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('an empty batch commits nothing and returns nothing', () => {
+  it('an empty batch commits nothing and returns nothing', async () => {
     const { store } = harness();
-    expect(store.executeBatch([])).toEqual({ outcomes: [], changes: [] });
+    expect((await store.executeBatch([]))).toEqual({ outcomes: [], changes: [] });
   });
 
-  it('prunes idempotency records to the newest requestRetention', () => {
+  it('prunes idempotency records to the newest requestRetention', async () => {
     const { store } = harness({ requestRetention: 10 });
     const items = Array.from({ length: 1200 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `keep-${i}`));
-    store.executeBatch(items.slice(0, 600));
-    store.executeBatch(items.slice(600));
+    await store.executeBatch(items.slice(0, 600));
+    await store.executeBatch(items.slice(600));
     const left = store.query<{ n: number }>('SELECT COUNT(*) AS n FROM _scribe_requests')[0]!.n;
     expect(left).toBeLessThanOrEqual(10 + 600);
     expect(store.findRequest('keep-0')).toBeUndefined();
     expect(store.findRequest('keep-1199')).toMatchObject({ ok: true });
   });
 
-  it('refuses writes after close with SHUTTING_DOWN; close is idempotent', () => {
+  it('refuses writes after close with SHUTTING_DOWN; close is idempotent', async () => {
     const { store } = harness();
     store.close();
     store.close();
-    expect(thrown(() => store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
+    expect(await rejection(store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
   });
 });
 
@@ -209,12 +205,12 @@ describe('Store.open options', () => {
     [{ requestRetention: 0 }, /requestRetention/],
     [{ synchronous: 'SOMETIMES' }, /synchronous/],
     [{ clock: 'now' }, /clock/],
-  ])('refuses %o with a TypeError that names the option', (bad, message) => {
+  ])('refuses %o with a TypeError that names the option', async (bad, message) => {
     const { dir } = harness();
     expect(() => Store.open({ path: `${dir}/x.db`, ...(bad as object) })).toThrow(message);
   });
 
-  it('applies the durability pragmas on a read-write open', () => {
+  it('applies the durability pragmas on a read-write open', async () => {
     const { store } = harness({ synchronous: 'NORMAL', busyTimeoutMs: 1234 });
     expect(store.query('SELECT * FROM pragma_journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(store.query('SELECT * FROM pragma_foreign_keys')).toEqual([{ foreign_keys: 1 }]);
@@ -226,9 +222,9 @@ describe('Store.open options', () => {
 });
 
 describe('retention across restarts', () => {
-  it('prunes on open, so a primary restarted after every few writes stays within retention', () => {
+  it('prunes on open, so a primary restarted after every few writes stays within retention', async () => {
     const { path, store } = harness({ requestRetention: 5 });
-    store.executeBatch(Array.from({ length: 20 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `restart-${i}`)));
+    await store.executeBatch(Array.from({ length: 20 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `restart-${i}`)));
     store.close();
     const reopened = Store.open({ path, requestRetention: 5 });
     try {

@@ -11,7 +11,7 @@ const Nested = defineWrite({
 });
 
 describe('lone surrogates: refused where every write is validated', () => {
-  it('names the field of a built-in write', () => {
+  it('names the field of a built-in write', async () => {
     const e = thrown(() => createDefaultRegistry().validate('CreateSession', { id: 's1', title: 'a\ud800b' }));
     expect(e).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.title', method: 'CreateSession' });
     expect(e.message).toBe(
@@ -20,14 +20,14 @@ describe('lone surrogates: refused where every write is validated', () => {
     expect(e.isRetryable()).toBe(false);
   });
 
-  it('names nested fields, object keys and a bare id', () => {
+  it('names nested fields, object keys and a bare id', async () => {
     const r = new WriteRegistry().register(Nested);
     expect(thrown(() => r.validate('Nested', { items: [{ text: 'ok' }, { text: '\udc00x' }] })).field).toBe('params.items.1.text');
     expect(thrown(() => r.validate('Nested', { items: [], tags: { ['k\ud83d']: 'v' } })).field).toBe('params.tags.k\\ud83d');
     expect(thrown(() => createDefaultRegistry().validate('DeleteSession', '\ud800')).field).toBe('params.id'); // a bare id is named as the id it stands for
   });
 
-  it('accepts paired surrogates (emoji) and ordinary text', () => {
+  it('accepts paired surrogates (emoji) and ordinary text', async () => {
     expect(createDefaultRegistry().validate('CreateSession', { id: 's1', title: 'ok 😀 \u00e9' })).toMatchObject({ title: 'ok 😀 \u00e9' });
     expect(findLoneSurrogate({ a: ['😀', { b: 'x' }] })).toBeUndefined();
     expect(findLoneSurrogate('😀'.slice(0, 1))).toBe('params');
@@ -39,7 +39,7 @@ describe('lone surrogates: refused where every write is validated', () => {
     const before = snapshot(h.store);
     const e = await rejection(h.q.createSession({ id: 's1', title: '\ud800' }));
     expect(e).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.title' });
-    const outcome = h.store.executeBatch([item('CreateSession', { id: 's2', title: 'x\udfff' })]).outcomes[0]!;
+    const outcome = (await h.store.executeBatch([item('CreateSession', { id: 's2', title: 'x\udfff' })])).outcomes[0]!;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.title' } });
     expect(snapshot(h.store)).toEqual(before);
   });

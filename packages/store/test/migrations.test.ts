@@ -47,7 +47,7 @@ function openError(fn: () => unknown): unknown {
 const NOTES: Migration = { version: 1000, name: 'notes', up: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)' };
 
 describe('built-in migrations', () => {
-  it('bring a fresh file to SCHEMA_VERSION with every agent table and record each step', () => {
+  it('bring a fresh file to SCHEMA_VERSION with every agent table and record each step', async () => {
     const file = path.join(tempDir(), 'fresh.db');
     const store = openStore({ path: file, clock: () => new Date('2025-05-05T00:00:00.000Z') });
     expect(SCHEMA_VERSION).toBe(Math.max(...BUILTIN_MIGRATIONS.map((m) => m.version)));
@@ -60,7 +60,7 @@ describe('built-in migrations', () => {
     );
   });
 
-  it('apply nothing on a second open, and migrate() applies nothing again', () => {
+  it('apply nothing on a second open, and migrate() applies nothing again', async () => {
     const file = path.join(tempDir(), 'twice.db');
     const first = Store.open({ path: file });
     expect(first.migrate()).toEqual({ applied: [] });
@@ -70,7 +70,7 @@ describe('built-in migrations', () => {
     expect(second.schemaVersion()).toBe(SCHEMA_VERSION);
   });
 
-  it('are skipped with autoMigrate: false until migrate() is called', () => {
+  it('are skipped with autoMigrate: false until migrate() is called', async () => {
     const file = path.join(tempDir(), 'manual.db');
     const store = openStore({ path: file, autoMigrate: false });
     expect(store.schemaVersion()).toBe(0);
@@ -86,9 +86,9 @@ describe('application migrations', () => {
         name: 'AddNote',
         description: 'Adds a note. Returns its id.',
         schema: z.strictObject({ body: z.string().min(1) }),
-        handler(ctx, p): { id: number } {
-          const info = ctx.db.prepare('INSERT INTO notes (body) VALUES (?)').run(p.body);
-          const id = Number(info.lastInsertRowid);
+        async handler(ctx, p): Promise<{ id: number }> {
+          const row = await ctx.tx.get<{ id: number }>('INSERT INTO notes (body) VALUES (?) RETURNING id', [p.body]);
+          const id = Number(row!.id);
           ctx.change('notes', String(id), 'created');
           return { id };
         },
@@ -104,7 +104,7 @@ describe('application migrations', () => {
     expect(await rejection(q.write('AddNote', { body: '' }))).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.body', method: 'AddNote' });
   });
 
-  it('are applied in version order after the built-in ones, one at a time, including function migrations', () => {
+  it('are applied in version order after the built-in ones, one at a time, including function migrations', async () => {
     const file = path.join(tempDir(), 'order.db');
     const seen: number[] = [];
     const store = openStore({
@@ -118,7 +118,7 @@ describe('application migrations', () => {
     expect(store.query('SELECT version FROM _scribe_migrations WHERE version >= 1000 ORDER BY version')).toEqual([{ version: 1000 }, { version: 1002 }]);
   });
 
-  it('refuse a version below 1000 (or a duplicate) with a TypeError before creating the file', () => {
+  it('refuse a version below 1000 (or a duplicate) with a TypeError before creating the file', async () => {
     const file = path.join(tempDir(), 'low.db');
     expect(() => Store.open({ path: file, migrations: [{ version: 999, name: 'too low', up: 'SELECT 1' }] })).toThrow(TypeError);
     expect(() => Store.open({ path: file, migrations: [{ version: 3, name: 'builtin range', up: 'SELECT 1' }] })).toThrow(/1000 or more/);
@@ -127,7 +127,7 @@ describe('application migrations', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 
-  it('roll back a failing migration whole: no partial schema, no record, and a later open retries it', () => {
+  it('roll back a failing migration whole: no partial schema, no record, and a later open retries it', async () => {
     const file = path.join(tempDir(), 'fail.db');
     const broken: Migration = {
       version: 1000,
@@ -145,7 +145,7 @@ describe('application migrations', () => {
     expect(tables(file)).toContain('half_a');
   });
 
-  it('roll back a function migration that throws after changing the schema', () => {
+  it('roll back a function migration that throws after changing the schema', async () => {
     const file = path.join(tempDir(), 'fail-fn.db');
     const err = openError(() =>
       Store.open({
@@ -170,7 +170,7 @@ describe('application migrations', () => {
 });
 
 describe('a file migrated by newer code', () => {
-  it('is refused with SCHEMA_MISMATCH when it records a built-in version this code does not know (read-write and read-only)', () => {
+  it('is refused with SCHEMA_MISMATCH when it records a built-in version this code does not know (read-write and read-only)', async () => {
     const file = path.join(tempDir(), 'newer.db');
     Store.open({ path: file }).close();
     recordVersion(file, SCHEMA_VERSION + 1);
@@ -184,7 +184,7 @@ describe('a file migrated by newer code', () => {
     expect(tables(file)).not.toContain('notes');
   });
 
-  it('is refused with SCHEMA_MISMATCH when it records an application version newer than the application migrations given', () => {
+  it('is refused with SCHEMA_MISMATCH when it records an application version newer than the application migrations given', async () => {
     const file = path.join(tempDir(), 'newer-app.db');
     Store.open({ path: file, migrations: [NOTES] }).close();
     recordVersion(file, 1001, 'application');
@@ -206,7 +206,7 @@ describe('plugin migrations (one namespace per plugin)', () => {
     ],
   };
 
-  it('record (plugin, version) and let two plugins use the same numbers; applied after scribe, in the order given, each by version', () => {
+  it('record (plugin, version) and let two plugins use the same numbers; applied after scribe, in the order given, each by version', async () => {
     const file = path.join(tempDir(), 'plugins.db');
     const store = Store.open({ path: file, autoMigrate: false, plugins: [shadowish, other], migrations: [NOTES] });
     expect(store.migrate().applied).toEqual([
@@ -221,7 +221,7 @@ describe('plugin migrations (one namespace per plugin)', () => {
     store.close();
   });
 
-  it('let a process that knows a subset of the plugins open the file, and refuse one whose plugin is older than the file', () => {
+  it('let a process that knows a subset of the plugins open the file, and refuse one whose plugin is older than the file', async () => {
     const file = path.join(tempDir(), 'subset.db');
     Store.open({ path: file, plugins: [shadowish, other] }).close();
     const subset = openStore({ path: file, plugins: [shadowish] });
@@ -236,7 +236,7 @@ describe('plugin migrations (one namespace per plugin)', () => {
     }
   });
 
-  it('refuse a version below 1, a duplicate within a plugin, the name scribe, and a namespace given twice', () => {
+  it('refuse a version below 1, a duplicate within a plugin, the name scribe, and a namespace given twice', async () => {
     const file = path.join(tempDir(), 'bad.db');
     expect(() => Store.open({ path: file, plugins: [{ name: 'p', migrations: [{ version: 0, name: 'zero', up: '' }] }] })).toThrow(/integer version from 1 and up, got 0/);
     expect(() => Store.open({ path: file, plugins: [{ name: 'p', migrations: [other.migrations[1]!, other.migrations[1]!] }] })).toThrow(
@@ -266,7 +266,7 @@ describe('the migration of the migrations table (files made before namespaces)',
     return file;
   }
 
-  it('is read in either shape: a read-only opener sees the legacy rows by namespace without changing the file', () => {
+  it('is read in either shape: a read-only opener sees the legacy rows by namespace without changing the file', async () => {
     const file = legacyFile();
     const reader = openStore({ path: file, readonly: true });
     expect(reader.appliedMigrations()).toEqual([
@@ -281,7 +281,7 @@ describe('the migration of the migrations table (files made before namespaces)',
     db.close();
   });
 
-  it('re-keys every row once on the first read-write open, keeping names and times, and re-runs nothing', () => {
+  it('re-keys every row once on the first read-write open, keeping names and times, and re-runs nothing', async () => {
     const file = legacyFile();
     const shadow = { name: '@scribe/shadow', migrations: [{ version: 1, name: 'shadow: open-session registry', up: 'CREATE TABLE _shadow_sessions (x)' }] };
     // Had any step run again, its CREATE TABLE would fail on the existing table.

@@ -55,13 +55,13 @@ describe('Exec', () => {
     ['a line comment', '-- tidy up\nCOMMIT'],
     ['a block comment', '/* tidy up */ ROLLBACK'],
     ['a block comment before PRAGMA', '/**/PRAGMA foreign_keys = OFF'],
-  ])('refuses transaction control hidden behind %s, so a neighbour in the batch keeps its outcome', (_, sql) => {
+  ])('refuses transaction control hidden behind %s, so a neighbour in the batch keeps its outcome', async (_, sql) => {
     const { store } = notesHarness();
-    const { outcomes } = store.executeBatch([
+    const { outcomes } = (await store.executeBatch([
       item('Exec', { sql: "INSERT INTO notes (body) VALUES ('before')" }),
       item('Exec', { sql }),
       item('Exec', { sql: "INSERT INTO notes (body) VALUES ('after')" }),
-    ]);
+    ]));
     expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.sql' } });
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
     expect(store.query('SELECT body FROM notes ORDER BY id')).toEqual([{ body: 'before' }, { body: 'after' }]);

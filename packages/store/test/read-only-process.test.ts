@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Store } from '@scribe/store';
-import { harness, item, thrown, within } from './helpers.js';
+import { harness, item, rejection, thrown, within } from './helpers.js';
 
 const PEER = fileURLToPath(new URL('./fixtures/read-only-peer.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,7 +29,7 @@ describe('a read-only store in another process', () => {
     const { q, store, path } = harness();
     const project = await q.createProject({ id: 'p1', name: 'shared', path: '/shared' });
     await q.createSession({ id: 's1', title: 'one' });
-    store.executeWrite(item('CreateSession', { id: 's2', title: 'two' }, 'committed-elsewhere'));
+    await store.executeWrite(item('CreateSession', { id: 's2', title: 'two' }, 'committed-elsewhere'));
 
     const report = await within(runPeer(path, 'p1'), 20_000, 'the read-only peer');
 
@@ -55,18 +55,18 @@ describe('a read-only store in another process', () => {
     }
   });
 
-  it('refuses migrate and executeBatch with NOT_PRIMARY in the same process too', () => {
+  it('refuses migrate and executeBatch with NOT_PRIMARY in the same process too', async () => {
     const { path } = harness();
     const reader = Store.open({ path, readonly: true });
     try {
       expect(thrown(() => reader.migrate())).toMatchObject({ code: 'NOT_PRIMARY' });
-      expect(thrown(() => reader.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'NOT_PRIMARY' });
+      expect(await rejection(reader.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'NOT_PRIMARY' });
     } finally {
       reader.close();
     }
   });
 
-  it('needs the file to exist', () => {
+  it('needs the file to exist', async () => {
     const { dir } = harness();
     expect(() => Store.open({ path: `${dir}/missing.db`, readonly: true })).toThrow(/read-only/);
   });

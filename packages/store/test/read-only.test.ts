@@ -56,13 +56,13 @@ describe('a read-only store in this process', () => {
     const { path: file } = harness();
     const ro = openStore({ path: file, readonly: true });
     expect(ro.readonly).toBe(true);
-    expect(thrown(() => ro.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'NOT_PRIMARY', retryable: true });
+    expect(await rejection(ro.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'NOT_PRIMARY', retryable: true });
     expect(thrown(() => ro.migrate())).toMatchObject({ code: 'NOT_PRIMARY', method: 'migrate' });
     const roq = createQuerier({ store: ro, write: directWriteFn(ro) });
     expect(await rejection(roq.createProject({ name: 'a', path: '/a' }))).toMatchObject({ code: 'NOT_PRIMARY' });
   });
 
-  it('needs the file to exist', () => {
+  it('needs the file to exist', async () => {
     const file = path.join(tempDir(), 'missing.db');
     expect(() => Store.open({ path: file, readonly: true })).toThrow(/read-only/);
   });

@@ -5,7 +5,7 @@ import { MINIMAL_PARAMS, harness, item, seedParents, snapshot } from './helpers.
 const NAMES = AGENT_WRITES.map((w) => w.name);
 
 describe('the 21 agent writes, table-driven', () => {
-  it('are exactly the writes MINIMAL_PARAMS and the Querier know', () => {
+  it('are exactly the writes MINIMAL_PARAMS and the Querier know', async () => {
     expect(NAMES).toHaveLength(21);
     expect(Object.keys(MINIMAL_PARAMS).sort()).toEqual([...NAMES].sort());
     expect(Object.values(QUERIER_WRITES).sort()).toEqual([...NAMES].sort());
@@ -15,7 +15,7 @@ describe('the 21 agent writes, table-driven', () => {
   it.each(NAMES)('%s succeeds with its minimal params', async (name) => {
     const { store, q } = harness();
     await seedParents(q);
-    const [outcome] = store.executeBatch([item(name, MINIMAL_PARAMS[name])]).outcomes;
+    const [outcome] = (await store.executeBatch([item(name, MINIMAL_PARAMS[name])])).outcomes;
     expect(outcome).toMatchObject({ ok: true, duplicate: false });
   });
 
@@ -23,7 +23,7 @@ describe('the 21 agent writes, table-driven', () => {
     const { store, q } = harness();
     await seedParents(q);
     const before = snapshot(store);
-    const [outcome] = store.executeBatch([item(name, { ...(MINIMAL_PARAMS[name] ?? {}), zzz_unknown: 1 })]).outcomes;
+    const [outcome] = (await store.executeBatch([item(name, { ...(MINIMAL_PARAMS[name] ?? {}), zzz_unknown: 1 })])).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.zzz_unknown', method: name } });
     expect(snapshot(store)).toEqual(before);
   });
@@ -35,7 +35,7 @@ describe('the 21 agent writes, table-driven', () => {
     await seedParents(q);
     const before = snapshot(store);
     const { [field]: _, ...rest } = MINIMAL_PARAMS[name]!;
-    const [outcome] = store.executeBatch([item(name, rest)]).outcomes;
+    const [outcome] = (await store.executeBatch([item(name, rest)])).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: `params.${field}` } });
     expect(outcome?.ok === false && outcome.error.message).toMatch(new RegExp(`^Expected params\\.${field} to be .*, got nothing$`));
     expect(snapshot(store)).toEqual(before);
@@ -45,7 +45,7 @@ describe('the 21 agent writes, table-driven', () => {
     const { store, q } = harness();
     await seedParents(q);
     const before = snapshot(store);
-    const [outcome] = store.executeBatch([item(name, { ...MINIMAL_PARAMS[name], [field]: { wrong: true } })]).outcomes;
+    const [outcome] = (await store.executeBatch([item(name, { ...MINIMAL_PARAMS[name], [field]: { wrong: true } })])).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: `params.${field}` } });
     expect(snapshot(store)).toEqual(before);
   });
@@ -56,16 +56,16 @@ describe('the 21 agent writes, table-driven', () => {
     expect(AGENT_WRITES.filter((w) => w.bareParam !== undefined).map((w) => w.name).sort()).toEqual([...ID_ONLY].sort());
   });
 
-  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null && !ID_ONLY.includes(n)))('%s refuses a bare string as params', (name) => {
+  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null && !ID_ONLY.includes(n)))('%s refuses a bare string as params', async (name) => {
     const { store } = harness();
-    const [outcome] = store.executeBatch([item(name, 'a string')]).outcomes;
+    const [outcome] = (await store.executeBatch([item(name, 'a string')])).outcomes;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params' } });
   });
 
-  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null))('%s refuses params that are a number, a boolean or a list, naming params', (name) => {
+  it.each(NAMES.filter((n) => MINIMAL_PARAMS[n] !== null))('%s refuses params that are a number, a boolean or a list, naming params', async (name) => {
     const { store } = harness();
     for (const bad of [42, true, ['s1']]) {
-      const [outcome] = store.executeBatch([item(name, bad)]).outcomes;
+      const [outcome] = (await store.executeBatch([item(name, bad)])).outcomes;
       expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params' } });
     }
   });

@@ -13,13 +13,13 @@ describe('a request id reused for another write', () => {
     await expect(h.q.createSession({ id: 's1', title: 't' }, { requestId: 'rid-1' })).resolves.toEqual(first);
   });
 
-  it('answers REQUEST_ID_REUSED inside one batch too', () => {
+  it('answers REQUEST_ID_REUSED inside one batch too', async () => {
     const h = harness();
-    const { outcomes } = h.store.executeBatch([
+    const { outcomes } = (await h.store.executeBatch([
       item('CreateSession', { id: 's1', title: 't' }, 'same'),
       item('DeleteSession', 's1', 'same'),
       item('CreateSession', { id: 's1', title: 't' }, 'same'),
-    ]);
+    ]));
     expect(outcomes[0]).toMatchObject({ ok: true });
     expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'REQUEST_ID_REUSED', method: 'DeleteSession' } });
     expect(outcomes[2]).toMatchObject({ ok: true, duplicate: true });

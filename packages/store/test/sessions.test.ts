@@ -184,9 +184,9 @@ describe('session reads', () => {
 });
 
 describe('session writes through executeBatch', () => {
-  it('a CreateSession that fails leaves no change event behind', () => {
+  it('a CreateSession that fails leaves no change event behind', async () => {
     const { store } = harness();
-    const { outcomes, changes } = store.executeBatch([item('CreateSession', { title: 'ok' }), item('CreateSession', { parent_session_id: 'ghost', title: 'x' })]);
+    const { outcomes, changes } = await store.executeBatch([item('CreateSession', { title: 'ok' }), item('CreateSession', { parent_session_id: 'ghost', title: 'x' })]);
     expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
     expect(changes).toHaveLength(1);
     expect(store.changesSince(0)).toEqual(changes);

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { RETRYABLE } from '@scribe/protocol';
 import { Store, createDefaultRegistry, defineWrite } from '@scribe/store';
-import { item, openStore, snapshot, tempDir, thrown } from './helpers.js';
+import { item, openStore, rejection, snapshot, tempDir, thrown } from './helpers.js';
 
 /**
  * Storage faults are real here: SQLITE_FULL from SQLite itself (a page limit on the
@@ -19,9 +19,9 @@ function registryWithPageLimit() {
       name: 'LimitPages',
       description: 'test only: caps the file at its current size plus `extra` pages',
       schema: z.object({ extra: z.number().int() }).strict(),
-      handler(ctx, p) {
-        const pages = (ctx.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
-        ctx.db.exec(`PRAGMA max_page_count = ${pages + p.extra}`);
+      async handler(ctx, p) {
+        const pages = (await ctx.tx.get<{ page_count: number }>('PRAGMA page_count'))!.page_count;
+        await ctx.tx.get(`PRAGMA max_page_count = ${pages + p.extra}`);
         return pages + p.extra;
       },
     }),
@@ -45,20 +45,18 @@ function canMakeImmutable(): boolean {
 }
 
 describe('storage faults in the store', () => {
-  it('answers STORAGE_FULL (not retryable, not recorded) when the file cannot grow, and runs the same request id once it can', () => {
+  it('answers STORAGE_FULL (not retryable, not recorded) when the file cannot grow, and runs the same request id once it can', async () => {
     const dir = tempDir();
     const store = openStore({ path: path.join(dir, 'full.db'), registry: registryWithPageLimit() });
-    store.executeWrite(item('CreateSession', { id: 's', title: 'full' }));
-    store.executeWrite(item('LimitPages', { extra: 0 }));
+    await store.executeWrite(item('CreateSession', { id: 's', title: 'full' }));
+    await store.executeWrite(item('LimitPages', { extra: 0 }));
     const before = snapshot(store);
     const big = JSON.stringify([{ text: 'x'.repeat(64 * 1024) }]);
     // SQLite rolls the whole transaction back on SQLITE_FULL: the batch fails as one, nothing applied.
-    const error = thrown(() =>
-      store.executeBatch([
+    const error = await rejection(store.executeBatch([
         item('CreateMessage', { id: 'small', session_id: 's', role: 'user', parts: '[]' }, 'small-1'),
         item('CreateMessage', { id: 'm1', session_id: 's', role: 'user', parts: big }, 'big-1'),
-      ]),
-    );
+      ]));
     expect(error).toMatchObject({ code: 'STORAGE_FULL', retryable: false });
     expect(error.isRetryable()).toBe(false);
     expect(RETRYABLE.STORAGE_FULL).toBe(false);
@@ -67,12 +65,12 @@ describe('storage faults in the store', () => {
     // Not recorded as the request's answer: once there is room, the same request id runs.
     expect(store.findRequest('big-1')).toBeUndefined();
     expect(store.findRequest('small-1')).toBeUndefined();
-    store.executeWrite(item('LimitPages', { extra: 1000 }));
-    expect(store.executeWrite(item('CreateMessage', { id: 'm1', session_id: 's', role: 'user', parts: big }, 'big-1'))).toMatchObject({ id: 'm1' });
+    await store.executeWrite(item('LimitPages', { extra: 1000 }));
+    expect((await store.executeWrite(item('CreateMessage', { id: 'm1', session_id: 's', role: 'user', parts: big }, 'big-1')))).toMatchObject({ id: 'm1' });
   });
 
   // Needs the immutable attribute (root, a filesystem that has it); skipped elsewhere.
-  it.runIf(canMakeImmutable())('refuses to open read-write a file it may only read, instead of silently opening it read-only', () => {
+  it.runIf(canMakeImmutable())('refuses to open read-write a file it may only read, instead of silently opening it read-only', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'locked.db');
     Store.open({ path: file }).close();
@@ -103,11 +101,11 @@ describe('storage faults in the store', () => {
     const holder = new Database(file, { timeout: 0 });
     holder.exec('BEGIN IMMEDIATE');
     try {
-      expect(thrown(() => store.probeWritable())).toMatchObject({ code: 'BUSY' });
+      expect(await rejection(store.probeWritable())).toMatchObject({ code: 'BUSY' });
     } finally {
       holder.exec('ROLLBACK');
       holder.close();
     }
-    store.probeWritable();
+    await store.probeWritable();
   });
 });

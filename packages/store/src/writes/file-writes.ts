@@ -26,14 +26,20 @@ export const CreateFile = defineWrite({
     content: z.string(),
     version: version.optional(),
   }),
-  handler(ctx, p): FileRecord {
+  async handler(ctx, p): Promise<FileRecord> {
     const rowId = newId(p.id);
     const version =
       p.version ??
-      (ctx.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM files WHERE session_id = ? AND path = ?').get(p.session_id, p.path) as { v: number }).v;
-    ctx.db
-      .prepare('INSERT INTO files (id, session_id, path, content, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(rowId, p.session_id, p.path, p.content, version, ctx.now, ctx.now);
+      (await ctx.tx.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM files WHERE session_id = ? AND path = ?', [p.session_id, p.path]))!.v;
+    await ctx.tx.run('INSERT INTO files (id, session_id, path, content, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      rowId,
+      p.session_id,
+      p.path,
+      p.content,
+      version,
+      ctx.now,
+      ctx.now,
+    ]);
     ctx.change('files', rowId, 'created');
     return mustGet<FileRecord>(ctx, 'files', rowId, 'CreateFile');
   },
@@ -44,7 +50,7 @@ export const UpdateFile = defineWrite({
   description:
     'Replaces the content of one file version in place and, with `version`, renumbers it (as the reference allows). Returns the file; NOT_FOUND when absent, CONFLICT when that (session, path, version) exists.',
   schema: z.strictObject({ id, content: z.string(), version: version.optional() }),
-  handler: (ctx, p): FileRecord =>
+  handler: (ctx, p): Promise<FileRecord> =>
     updateRow<FileRecord>(ctx, 'files', p.id, { content: p.content, version: p.version }, 'UpdateFile'),
 });
 
@@ -53,7 +59,7 @@ export const DeleteFile = defineWrite({
   description: 'Deletes one file version. Returns {deleted: 0|1}.',
   schema: z.strictObject({ id }),
   bareParam: 'id',
-  handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'id', p.id) }),
+  handler: async (ctx, p): Promise<DeleteResult> => ({ deleted: await deleteWhere(ctx, 'files', 'id', p.id) }),
 });
 
 export const DeleteSessionFiles = defineWrite({
@@ -61,5 +67,5 @@ export const DeleteSessionFiles = defineWrite({
   description: 'Deletes every file version of a session. Returns {deleted}.',
   schema: z.strictObject({ session_id: id }),
   bareParam: 'session_id',
-  handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'files', 'session_id', p.session_id) }),
+  handler: async (ctx, p): Promise<DeleteResult> => ({ deleted: await deleteWhere(ctx, 'files', 'session_id', p.session_id) }),
 });

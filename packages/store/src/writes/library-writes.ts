@@ -18,14 +18,13 @@ export const InsertPromptTemplate = defineWrite({
     is_active: flag.optional(),
     is_default: flag.optional(),
   }),
-  handler(ctx, p): PromptTemplate {
+  async handler(ctx, p): Promise<PromptTemplate> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO prompt_templates (id, name, section, content, version, is_active, is_default, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(rowId, p.name, p.section, p.content, p.version ?? 1, toSql(p.is_active ?? true), toSql(p.is_default ?? false), ctx.now, ctx.now);
+    await ctx.tx.run(
+      `INSERT INTO prompt_templates (id, name, section, content, version, is_active, is_default, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [rowId, p.name, p.section, p.content, p.version ?? 1, toSql(p.is_active ?? true), toSql(p.is_default ?? false), ctx.now, ctx.now],
+    );
     ctx.change('prompt_templates', rowId, 'created');
     return mustGet<PromptTemplate>(ctx, 'prompt_templates', rowId, 'InsertPromptTemplate');
   },
@@ -49,15 +48,13 @@ export const InsertSessionScore = defineWrite({
     user_corrections: count.optional(),
     evaluated_at: timestamp.nullable().optional(),
   }),
-  handler(ctx, p): SessionScore {
+  async handler(ctx, p): Promise<SessionScore> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO session_scores (id, session_id, template_id, reward, success_score, efficiency_score, judge_analysis, judge_model,
-           prompt_tokens, completion_tokens, message_count, user_corrections, evaluated_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    await ctx.tx.run(
+      `INSERT INTO session_scores (id, session_id, template_id, reward, success_score, efficiency_score, judge_analysis, judge_model,
+         prompt_tokens, completion_tokens, message_count, user_corrections, evaluated_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
         rowId,
         p.session_id,
         toSql(p.template_id),
@@ -72,7 +69,8 @@ export const InsertSessionScore = defineWrite({
         p.user_corrections ?? 0,
         toSql(p.evaluated_at ?? ctx.now),
         ctx.now,
-      );
+      ],
+    );
     ctx.change('session_scores', rowId, 'created');
     return mustGet<SessionScore>(ctx, 'session_scores', rowId, 'InsertSessionScore');
   },
@@ -92,14 +90,12 @@ export const InsertSkill = defineWrite({
     success_rate: rate.optional(),
     is_active: flag.optional(),
   }),
-  handler(ctx, p): Skill {
+  async handler(ctx, p): Promise<Skill> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO skill_library (id, title, content, source_session_id, source_template_id, task_type, usage_count, success_rate, is_active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    await ctx.tx.run(
+      `INSERT INTO skill_library (id, title, content, source_session_id, source_template_id, task_type, usage_count, success_rate, is_active, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
         rowId,
         p.title,
         p.content,
@@ -111,7 +107,8 @@ export const InsertSkill = defineWrite({
         toSql(p.is_active ?? true),
         ctx.now,
         ctx.now,
-      );
+      ],
+    );
     ctx.change('skill_library', rowId, 'created');
     return mustGet<Skill>(ctx, 'skill_library', rowId, 'InsertSkill');
   },
@@ -123,15 +120,13 @@ export const IncrementSkillUsage = defineWrite({
     'Counts one use of a skill. With `success`, folds the outcome into success_rate as a running mean: (rate × usage_count + outcome) / (usage_count + 1). Returns the skill; NOT_FOUND when absent.',
   schema: z.strictObject({ id, success: z.boolean().optional() }),
   bareParam: 'id',
-  handler(ctx, p): Skill {
-    const skill = mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
+  async handler(ctx, p): Promise<Skill> {
+    const skill = await mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
     const rate =
       p.success === undefined
         ? skill.success_rate
         : (skill.success_rate * skill.usage_count + (p.success ? 1 : 0)) / (skill.usage_count + 1);
-    ctx.db
-      .prepare('UPDATE skill_library SET usage_count = usage_count + 1, success_rate = ?, updated_at = ? WHERE id = ?')
-      .run(rate, ctx.now, p.id);
+    await ctx.tx.run('UPDATE skill_library SET usage_count = usage_count + 1, success_rate = ?, updated_at = ? WHERE id = ?', [rate, ctx.now, p.id]);
     ctx.change('skill_library', p.id, 'updated');
     return mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
   },
@@ -142,15 +137,13 @@ export const DeactivateLowestSkill = defineWrite({
   description:
     'Deactivates the active skill with the lowest success_rate; ties go to the lowest usage_count, then the oldest created_at, then the smallest id. Returns that skill, or null when no skill is active.',
   schema: z.strictObject({}).nullable().optional(),
-  handler(ctx): Skill | null {
-    const row = ctx.db
-      .prepare(
-        `SELECT id FROM skill_library WHERE is_active = 1
-         ORDER BY success_rate ASC, usage_count ASC, created_at ASC, id ASC LIMIT 1`,
-      )
-      .get() as { id: string } | undefined;
+  async handler(ctx): Promise<Skill | null> {
+    const row = await ctx.tx.get<{ id: string }>(
+      `SELECT id FROM skill_library WHERE is_active = 1
+       ORDER BY success_rate ASC, usage_count ASC, created_at ASC, id ASC LIMIT 1`,
+    );
     if (row === undefined) return null;
-    ctx.db.prepare('UPDATE skill_library SET is_active = 0, updated_at = ? WHERE id = ?').run(ctx.now, row.id);
+    await ctx.tx.run('UPDATE skill_library SET is_active = 0, updated_at = ? WHERE id = ?', [ctx.now, row.id]);
     ctx.change('skill_library', row.id, 'updated');
     return mustGet<Skill>(ctx, 'skill_library', row.id, 'DeactivateLowestSkill');
   },

@@ -15,17 +15,14 @@ export const CreateMessage = defineWrite({
     model: optionalText,
     finished_at: timestamp.nullable().optional(),
   }),
-  handler(ctx, p): Message {
+  async handler(ctx, p): Promise<Message> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO messages (id, session_id, role, parts, model, finished_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(rowId, p.session_id, p.role, p.parts, toSql(p.model), toSql(p.finished_at), ctx.now, ctx.now);
-    ctx.db
-      .prepare('UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?')
-      .run(ctx.now, p.session_id);
+    await ctx.tx.run(
+      `INSERT INTO messages (id, session_id, role, parts, model, finished_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [rowId, p.session_id, p.role, p.parts, toSql(p.model), toSql(p.finished_at), ctx.now, ctx.now],
+    );
+    await ctx.tx.run('UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?', [ctx.now, p.session_id]);
     ctx.change('messages', rowId, 'created');
     ctx.change('sessions', p.session_id, 'updated');
     return {
@@ -50,7 +47,7 @@ export const UpdateMessage = defineWrite({
     model: optionalText,
     finished_at: timestamp.nullable().optional(),
   }),
-  handler: (ctx, { id: rowId, ...fields }): Message => updateRow<Message>(ctx, 'messages', rowId, fields, 'UpdateMessage'),
+  handler: (ctx, { id: rowId, ...fields }): Promise<Message> => updateRow<Message>(ctx, 'messages', rowId, fields, 'UpdateMessage'),
 });
 
 export const DeleteMessage = defineWrite({
@@ -58,13 +55,15 @@ export const DeleteMessage = defineWrite({
   description: "Deletes a message and decrements its session's message_count. Returns {deleted: 0|1}.",
   schema: z.strictObject({ id }),
   bareParam: 'id',
-  handler(ctx, p): { deleted: number } {
-    const row = ctx.db.prepare('SELECT session_id FROM messages WHERE id = ?').get(p.id) as { session_id: string } | undefined;
+  async handler(ctx, p): Promise<{ deleted: number }> {
+    const row = await ctx.tx.get<{ session_id: string }>('SELECT session_id FROM messages WHERE id = ?', [p.id]);
     if (row === undefined) return { deleted: 0 };
-    ctx.db.prepare('DELETE FROM messages WHERE id = ?').run(p.id);
-    const info = ctx.db
-      .prepare('UPDATE sessions SET message_count = MAX(message_count - 1, 0), updated_at = ? WHERE id = ?')
-      .run(ctx.now, row.session_id);
+    await ctx.tx.run('DELETE FROM messages WHERE id = ?', [p.id]);
+    // A CASE both engines accept, in place of SQLite's two-argument MAX (GREATEST on PostgreSQL).
+    const info = await ctx.tx.run(
+      'UPDATE sessions SET message_count = CASE WHEN message_count > 0 THEN message_count - 1 ELSE 0 END, updated_at = ? WHERE id = ?',
+      [ctx.now, row.session_id],
+    );
     if (info.changes !== 1) throw new WriteError('INTERNAL', 'DeleteMessage: the session of the message is missing', { method: 'DeleteMessage' });
     ctx.change('messages', p.id, 'deleted');
     ctx.change('sessions', row.session_id, 'updated');

@@ -19,14 +19,13 @@ export const CreateProject = defineWrite({
     acp_port: port,
     last_opened: timestamp.nullable().optional(),
   }),
-  handler(ctx, p): Project {
+  async handler(ctx, p): Promise<Project> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO projects (id, name, path, status, initialized, acp_pid, acp_port, last_opened, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(rowId, p.name, p.path, p.status ?? 'active', toSql(p.initialized ?? false), toSql(p.acp_pid), toSql(p.acp_port), toSql(p.last_opened), ctx.now, ctx.now);
+    await ctx.tx.run(
+      `INSERT INTO projects (id, name, path, status, initialized, acp_pid, acp_port, last_opened, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [rowId, p.name, p.path, p.status ?? 'active', toSql(p.initialized ?? false), toSql(p.acp_pid), toSql(p.acp_port), toSql(p.last_opened), ctx.now, ctx.now],
+    );
     ctx.change('projects', rowId, 'created');
     return mustGet<Project>(ctx, 'projects', rowId, 'CreateProject');
   },
@@ -37,7 +36,7 @@ export const UpdateProjectStatus = defineWrite({
   description:
     "Sets a project's status and, when given, its ACP pid and port (null clears them; absent leaves them). Returns the project; NOT_FOUND when absent.",
   schema: z.strictObject({ id, status: z.string().min(1), acp_pid: pid, acp_port: port }),
-  handler: (ctx, p): Project =>
+  handler: (ctx, p): Promise<Project> =>
     updateRow<Project>(ctx, 'projects', p.id, { status: p.status, acp_pid: p.acp_pid, acp_port: p.acp_port }, 'UpdateProjectStatus'),
 });
 
@@ -45,7 +44,7 @@ export const UpdateProjectLastOpened = defineWrite({
   name: 'UpdateProjectLastOpened',
   description: "Sets a project's last_opened (absent: the write's time; null: never opened). Returns the project; NOT_FOUND when absent.",
   schema: z.strictObject({ id, last_opened: timestamp.nullable().optional() }),
-  handler: (ctx, p): Project =>
+  handler: (ctx, p): Promise<Project> =>
     updateRow<Project>(
       ctx,
       'projects',
@@ -61,7 +60,7 @@ export const MarkProjectInitialized = defineWrite({
   description: 'Marks a project initialized, optionally recording its ACP pid and port. Returns the project.',
   schema: z.strictObject({ id, acp_pid: pid, acp_port: port }),
   bareParam: 'id',
-  handler: (ctx, p): Project =>
+  handler: (ctx, p): Promise<Project> =>
     updateRow<Project>(
       ctx,
       'projects',
@@ -76,5 +75,5 @@ export const DeleteProject = defineWrite({
   description: 'Deletes a project. Returns {deleted: 0|1}; a missing id is not an error.',
   schema: z.strictObject({ id }),
   bareParam: 'id',
-  handler: (ctx, p): DeleteResult => ({ deleted: deleteWhere(ctx, 'projects', 'id', p.id) }),
+  handler: async (ctx, p): Promise<DeleteResult> => ({ deleted: await deleteWhere(ctx, 'projects', 'id', p.id) }),
 });

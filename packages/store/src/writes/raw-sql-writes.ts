@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
+import { rawSqlOf, type RawSqlTx } from '../raw-sql-engine.js';
+import type { SqlParams, SqlValue } from '../sql-tx.js';
 import { defineWrite, type AnyWriteDefinition, type WriteContext } from '../write-registry.js';
 
 /** What one raw statement did. */
 export interface ExecResult {
+  /** Rows the statement inserted, updated or deleted. */
   changes: number;
+  /**
+   * SQLite: the connection's `last_insert_rowid()` after the statement. PostgreSQL has
+   * no rowid: 0 there (give new rows their own key, e.g. a UUID).
+   */
   last_insert_rowid: number;
 }
 
@@ -20,7 +27,12 @@ const INTERNAL_TABLE = /_scribe_/i;
 /** Leading whitespace and SQL comments, which SQLite skips before the first keyword. */
 const LEADING_NOISE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*/;
 
-function run(ctx: WriteContext, method: string, field: string, s: z.infer<typeof statement>): ExecResult {
+/**
+ * Runs one raw statement: the checks every engine shares here, then the engine's own
+ * (compile check, bound params, the transaction left open) through its raw-SQL
+ * capability ({@link RawSqlTx}); an engine without one answers DISABLED.
+ */
+async function run(ctx: WriteContext, method: string, field: string, s: z.infer<typeof statement>): Promise<ExecResult> {
   if (FORBIDDEN_START.test(s.sql.replace(LEADING_NOISE, ''))) {
     throw new WriteError('INVALID_PARAMS', `${method}: transaction control, PRAGMA and connection commands are not allowed in raw SQL`, {
       method,
@@ -33,27 +45,22 @@ function run(ctx: WriteContext, method: string, field: string, s: z.infer<typeof
       field,
     });
   }
-  let stmt;
-  try {
-    stmt = ctx.db.prepare(s.sql);
-  } catch (e) {
-    // More than one statement (RangeError) or SQL that does not compile against the schema.
-    throw new WriteError('INVALID_PARAMS', `${method}: ${field} is not one valid SQL statement for this schema`, { method, field, cause: e });
+  const raw = rawSqlOf(ctx.tx);
+  if (raw === undefined) {
+    throw new WriteError('DISABLED', `${method} is not available on this engine (${ctx.tx.dialect}): it has no raw-SQL support yet`, { method });
   }
-  const info =
+  const params: SqlParams | undefined =
     s.params === undefined
-      ? stmt.run()
+      ? undefined
       : Array.isArray(s.params)
-        ? stmt.run(...s.params.map(bool))
-        : stmt.run(Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, bool(v)])));
-  if (!ctx.db.inTransaction) {
-    // Defence in depth: nothing that ends the transaction may slip past the checks above.
-    throw new WriteError('INTERNAL', `${method}: the statement ended the write's transaction`, { method });
-  }
-  return { changes: info.changes, last_insert_rowid: Number(info.lastInsertRowid) };
+        ? s.params.map(bool)
+        : Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, bool(v)]));
+  const info = await raw.execRaw(s.sql, params, method, field);
+  return { changes: info.changes, last_insert_rowid: info.lastInsertRowid };
 }
 
-function bool(v: unknown): unknown {
+/** Raw SQL may bind booleans (the wire has them): as 1/0, like every boolean column. */
+function bool(v: string | number | boolean | null): SqlValue {
   return v === true ? 1 : v === false ? 0 : v;
 }
 
@@ -69,7 +76,7 @@ export function rawSqlWrites(enabled: boolean): AnyWriteDefinition[] {
       'Runs exactly one SQL statement with bound parameters (application tables only). Returns {changes, last_insert_rowid}. Can be disabled (DISABLED).',
     schema: statement,
     goNullObjects: false,
-    handler: (ctx, p): ExecResult => (enabled ? run(ctx, 'Exec', 'params.sql', p) : disabled('Exec')),
+    handler: (ctx, p): Promise<ExecResult> => (enabled ? run(ctx, 'Exec', 'params.sql', p) : disabled('Exec')),
   });
   const ExecBatch = defineWrite({
     name: 'ExecBatch',
@@ -78,8 +85,13 @@ export function rawSqlWrites(enabled: boolean): AnyWriteDefinition[] {
     schema: z.strictObject({ statements: z.array(statement).min(1).max(1000) }),
     long: true,
     goNullObjects: false,
-    handler: (ctx, p): ExecResult[] =>
-      enabled ? p.statements.map((s, i) => run(ctx, 'ExecBatch', `params.statements.${i}.sql`, s)) : disabled('ExecBatch'),
+    async handler(ctx, p): Promise<ExecResult[]> {
+      if (!enabled) disabled('ExecBatch');
+      const results: ExecResult[] = [];
+      // One after another: each statement sees the ones before it.
+      for (const [i, s] of p.statements.entries()) results.push(await run(ctx, 'ExecBatch', `params.statements.${i}.sql`, s));
+      return results;
+    },
   });
   return [Exec, ExecBatch];
 }

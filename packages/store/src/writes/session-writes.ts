@@ -19,14 +19,13 @@ export const CreateSession = defineWrite({
     cost: cost.optional(),
     summary_message_id: optionalText,
   }),
-  handler(ctx, p): Session {
+  async handler(ctx, p): Promise<Session> {
     const rowId = newId(p.id);
-    ctx.db
-      .prepare(
-        `INSERT INTO sessions (id, parent_session_id, title, message_count, prompt_tokens, completion_tokens, cost, summary_message_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(rowId, toSql(p.parent_session_id), p.title, p.message_count ?? 0, p.prompt_tokens ?? 0, p.completion_tokens ?? 0, p.cost ?? 0, toSql(p.summary_message_id), ctx.now, ctx.now);
+    await ctx.tx.run(
+      `INSERT INTO sessions (id, parent_session_id, title, message_count, prompt_tokens, completion_tokens, cost, summary_message_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [rowId, toSql(p.parent_session_id), p.title, p.message_count ?? 0, p.prompt_tokens ?? 0, p.completion_tokens ?? 0, p.cost ?? 0, toSql(p.summary_message_id), ctx.now, ctx.now],
+    );
     ctx.change('sessions', rowId, 'created');
     return mustGet<Session>(ctx, 'sessions', rowId, 'CreateSession');
   },
@@ -43,7 +42,7 @@ export const UpdateSession = defineWrite({
     cost: cost.optional(),
     summary_message_id: optionalText,
   }),
-  handler: (ctx, { id: rowId, ...fields }): Session => updateRow<Session>(ctx, 'sessions', rowId, fields, 'UpdateSession'),
+  handler: (ctx, { id: rowId, ...fields }): Promise<Session> => updateRow<Session>(ctx, 'sessions', rowId, fields, 'UpdateSession'),
 });
 
 export const DeleteSession = defineWrite({
@@ -52,12 +51,12 @@ export const DeleteSession = defineWrite({
     "Deletes a session with its messages, files and scores in one transaction; child sessions keep living with parent_session_id set to null. Returns the counts.",
   schema: z.strictObject({ id }),
   bareParam: 'id',
-  handler(ctx, p): { deleted: number; messages: number; files: number; scores: number } {
-    const messages = deleteWhere(ctx, 'messages', 'session_id', p.id);
-    const files = deleteWhere(ctx, 'files', 'session_id', p.id);
-    const scores = deleteWhere(ctx, 'session_scores', 'session_id', p.id);
-    const children = ctx.db.prepare('SELECT id FROM sessions WHERE parent_session_id = ?').all(p.id) as Array<{ id: string }>;
-    const deleted = deleteWhere(ctx, 'sessions', 'id', p.id);
+  async handler(ctx, p): Promise<{ deleted: number; messages: number; files: number; scores: number }> {
+    const messages = await deleteWhere(ctx, 'messages', 'session_id', p.id);
+    const files = await deleteWhere(ctx, 'files', 'session_id', p.id);
+    const scores = await deleteWhere(ctx, 'session_scores', 'session_id', p.id);
+    const children = await ctx.tx.all<{ id: string }>('SELECT id FROM sessions WHERE parent_session_id = ?', [p.id]);
+    const deleted = await deleteWhere(ctx, 'sessions', 'id', p.id);
     for (const c of children) ctx.change('sessions', c.id, 'updated');
     return { deleted, messages, files, scores };
   },
@@ -68,11 +67,9 @@ export const DeleteSessionMessages = defineWrite({
   description: "Deletes every message of a session and sets its message_count to 0. Returns {deleted}.",
   schema: z.strictObject({ session_id: id }),
   bareParam: 'session_id',
-  handler(ctx, p): { deleted: number } {
-    const deleted = deleteWhere(ctx, 'messages', 'session_id', p.session_id);
-    const info = ctx.db
-      .prepare('UPDATE sessions SET message_count = 0, updated_at = ? WHERE id = ?')
-      .run(ctx.now, p.session_id);
+  async handler(ctx, p): Promise<{ deleted: number }> {
+    const deleted = await deleteWhere(ctx, 'messages', 'session_id', p.session_id);
+    const info = await ctx.tx.run('UPDATE sessions SET message_count = 0, updated_at = ? WHERE id = ?', [ctx.now, p.session_id]);
     if (info.changes > 0) ctx.change('sessions', p.session_id, 'updated');
     return { deleted };
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
 import { toEntity } from '../entities.js';
+import type { SqlValue } from '../sql-tx.js';
 import type { WriteContext } from '../write-registry.js';
 import { isRfc3339 } from '../time.js';
 import { uuidv7 } from '@scribe/protocol';
@@ -42,8 +43,8 @@ export function newId(given: string | undefined): string {
 }
 
 /** Reads the row of `table` with `id`, or throws NOT_FOUND naming the write. */
-export function mustGet<T>(ctx: WriteContext, table: string, rowId: string, method: string): T {
-  const row = ctx.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(rowId);
+export async function mustGet<T>(ctx: WriteContext, table: string, rowId: string, method: string): Promise<T> {
+  const row = await ctx.tx.get(`SELECT * FROM ${table} WHERE id = ?`, [rowId]);
   if (row === undefined) {
     throw new WriteError('NOT_FOUND', `${method}: no row in ${table} with id ${JSON.stringify(rowId)}`, { method });
   }
@@ -51,19 +52,19 @@ export function mustGet<T>(ctx: WriteContext, table: string, rowId: string, meth
 }
 
 /** Reads the row of `table` with `id` (undefined when absent). */
-export function getRow<T>(ctx: WriteContext, table: string, rowId: string): T | undefined {
-  return toEntity<T | undefined>(table, ctx.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(rowId));
+export async function getRow<T>(ctx: WriteContext, table: string, rowId: string): Promise<T | undefined> {
+  return toEntity<T | undefined>(table, await ctx.tx.get(`SELECT * FROM ${table} WHERE id = ?`, [rowId]));
 }
 
 /** `UPDATE table SET a = ?, b = ?, updated_at = ? WHERE id = ?` for the given fields, then the row (NOT_FOUND when absent). */
-export function updateRow<T>(
+export async function updateRow<T>(
   ctx: WriteContext,
   table: string,
   rowId: string,
   fields: Record<string, unknown>,
   method: string,
   touch = true,
-): T {
+): Promise<T> {
   const cols = Object.keys(fields).filter((k) => fields[k] !== undefined);
   const sets = cols.map((c) => `${c} = ?`);
   const values = cols.map((c) => toSql(fields[c]));
@@ -72,7 +73,8 @@ export function updateRow<T>(
     values.push(ctx.now);
   }
   if (sets.length === 0) return mustGet<T>(ctx, table, rowId, method);
-  const info = ctx.db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = ?`).run(...values, rowId);
+  values.push(rowId);
+  const info = await ctx.tx.run(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = ?`, values);
   if (info.changes === 0) {
     throw new WriteError('NOT_FOUND', `${method}: no row in ${table} with id ${JSON.stringify(rowId)}`, { method });
   }
@@ -80,18 +82,24 @@ export function updateRow<T>(
   return mustGet<T>(ctx, table, rowId, method);
 }
 
-/** SQLite has no booleans: store them as 0/1. */
-export function toSql(v: unknown): unknown {
+/**
+ * A params value as a bound SQL value: booleans as 1/0 (neither engine's schema has a
+ * boolean column here: they are INTEGER 0/1 on both), undefined as null. Anything else
+ * that is not a string, number, bigint or null is a programming error (TypeError).
+ */
+export function toSql(v: unknown): SqlValue {
   if (v === true) return 1;
   if (v === false) return 0;
-  return v === undefined ? null : v;
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return v;
+  throw new TypeError(`Expected a string, number, bigint, boolean or null to bind, got ${typeof v}`);
 }
 
 /** Deletes `WHERE column = value` from `table`, reporting each deleted id as a change. */
-export function deleteWhere(ctx: WriteContext, table: string, column: string, value: string): number {
-  const ids = ctx.db.prepare(`SELECT id FROM ${table} WHERE ${column} = ?`).all(value) as Array<{ id: string }>;
+export async function deleteWhere(ctx: WriteContext, table: string, column: string, value: string): Promise<number> {
+  const ids = await ctx.tx.all<{ id: string }>(`SELECT id FROM ${table} WHERE ${column} = ?`, [value]);
   if (ids.length === 0) return 0;
-  ctx.db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).run(value);
+  await ctx.tx.run(`DELETE FROM ${table} WHERE ${column} = ?`, [value]);
   for (const r of ids) ctx.change(table, r.id, 'deleted');
   return ids.length;
 }

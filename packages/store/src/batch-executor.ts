@@ -1,0 +1,191 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { WriteError, requestIdReusedError, wireCauseOf, type ChangeOp, type WriteMeta } from '@scribe/protocol';
+import type { ChangeLog, StoredChange } from './change-log.js';
+import { isStorageFault, mapDriverError } from './driver-errors.js';
+import { recordOutcome, type RequestLog } from './request-log.js';
+import { SqliteTx } from './sqlite-tx.js';
+import type { StatementCache } from './statement-cache.js';
+import { rfc3339 } from './time.js';
+import type { WriteContext, WriteRegistry } from './write-registry.js';
+
+/** One write handed to {@link Store.executeBatch}. */
+export interface BatchItem {
+  meta: WriteMeta;
+  method: string;
+  params: unknown;
+}
+
+/** The outcome of one item; `duplicate` when its request id had already run. */
+export type BatchItemOutcome =
+  | { ok: true; result: unknown; duplicate: boolean }
+  | { ok: false; error: WriteError; duplicate: boolean };
+
+/** What a batch did: one outcome per item, in order, and the change events committed. */
+export interface BatchResult {
+  outcomes: BatchItemOutcome[];
+  changes: StoredChange[];
+}
+
+/** Writes between two prunings of the request and change logs. */
+const PRUNE_EVERY = 1000;
+
+/** What a {@link BatchExecutor} works with (all owned by its store). */
+export interface BatchExecutorParts {
+  readonly db: Database.Database;
+  readonly cache: StatementCache;
+  readonly registry: WriteRegistry;
+  readonly requests: RequestLog;
+  readonly changes: ChangeLog;
+  readonly clock: () => Date;
+  readonly log: Logger;
+}
+
+/**
+ * Runs batches of writes on a store's SQLite connection: one transaction per batch,
+ * one SAVEPOINT per write, the request record and change events of each write in the
+ * same transaction. Handlers run over one {@link SqliteTx} per batch; the connection is
+ * held ({@link StatementCache.hold}) from BEGIN to COMMIT or ROLLBACK. A handler whose
+ * result is not a promise is not awaited, so a batch of synchronous handlers costs no
+ * extra turn of the microtask queue.
+ */
+export class BatchExecutor {
+  readonly #p: BatchExecutorParts;
+  #sinceTrim = 0;
+
+  constructor(parts: BatchExecutorParts) {
+    this.#p = parts;
+  }
+
+  /** Prunes the request and change logs to their retention (outside any batch). */
+  prune(): void {
+    this.#p.cache.assertFree('prune');
+    this.#p.requests.prune();
+    this.#p.changes.prune();
+  }
+
+  /**
+   * Runs the items in one transaction, one SAVEPOINT each (see {@link Store.executeBatch}).
+   * The caller makes sure no other batch runs on the connection (the store queues them).
+   */
+  async run(items: readonly BatchItem[], validated: boolean): Promise<BatchResult> {
+    const { db, cache, registry, requests, changes: changeLog, clock, log } = this.#p;
+    const outcomes: BatchItemOutcome[] = [];
+    const changes: StoredChange[] = [];
+    const inBatch = new Map<string, { index: number; outcome: number }>();
+    cache.hold('batch');
+    const tx = new SqliteTx(cache, db);
+    try {
+      try {
+        cache.statement('BEGIN IMMEDIATE').run();
+      } catch (e) {
+        throw asRetryable(mapDriverError(e, null), 'the transaction could not begin; nothing was applied');
+      }
+      try {
+        const savepoint = cache.statement('SAVEPOINT w');
+        const release = cache.statement('RELEASE w');
+        const rollbackTo = cache.statement('ROLLBACK TO w');
+        for (const [itemIndex, item] of items.entries()) {
+          const rid = item.meta.request_id;
+          const earlier = inBatch.get(rid);
+          if (earlier !== undefined) {
+            const first = items[earlier.index]!.method;
+            outcomes.push(
+              first === item.method
+                ? { ...outcomes[earlier.outcome]!, duplicate: true }
+                : { ok: false, error: requestIdReusedError(rid, first, item.method), duplicate: true },
+            );
+            continue;
+          }
+          inBatch.set(rid, { index: itemIndex, outcome: outcomes.length });
+          const record = requests.lookup(rid);
+          if (record !== undefined) {
+            outcomes.push(
+              record.method === item.method
+                ? recordOutcome(record)
+                : { ok: false, error: requestIdReusedError(rid, record.method, item.method), duplicate: true },
+            );
+            continue;
+          }
+          const now = rfc3339(clock());
+          const pending: Array<[string, string, ChangeOp]> = [];
+          const ctx: WriteContext = {
+            tx,
+            now,
+            meta: item.meta,
+            change: (entity, key, op) => void pending.push([entity, key, op]),
+          };
+          let outcome: BatchItemOutcome;
+          let stored: string | undefined;
+          savepoint.run();
+          try {
+            const definition = registry.get(item.method);
+            // The coordinator validated every item on submit; parsing it again would only cost time.
+            const params = validated && definition !== undefined ? item.params : registry.validate(item.method, item.params);
+            const returned: unknown = definition!.handler(ctx, params);
+            const result = isThenable(returned) ? await returned : returned;
+            // Serialised inside the savepoint: a result that cannot be recorded fails this write alone.
+            stored = JSON.stringify(result ?? null);
+            release.run();
+            outcome = { ok: true, result, duplicate: false };
+          } catch (e) {
+            // On SQLITE_FULL, IOERR and a few others SQLite may roll the whole transaction
+            // back by itself: then nothing of the batch stands, and the batch fails as one.
+            if (!db.inTransaction) throw e;
+            rollbackTo.run();
+            release.run();
+            pending.length = 0;
+            const error = mapDriverError(e, item.method);
+            if (error.code === 'INTERNAL') log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
+            outcome = { ok: false, error, duplicate: false };
+            // A storage fault is not the write's answer: once the disk is fixed the same request id must run.
+            stored =
+              error.isRetryable() || isStorageFault(error)
+                ? undefined
+                : JSON.stringify({ code: error.code, message: error.message, field: error.field, cause: wireCauseOf(error) });
+          }
+          const source = item.meta.source_instance_id;
+          if (stored !== undefined) requests.insert(rid, source, item.method, outcome.ok, stored, now);
+          for (const [entity, key, op] of pending) changes.push(changeLog.append(entity, key, op, rid, source, now));
+          outcomes.push(outcome);
+        }
+        this.#sinceTrim += items.length;
+        if (this.#sinceTrim >= PRUNE_EVERY) {
+          this.#sinceTrim = 0;
+          requests.prune();
+          changeLog.prune();
+        }
+        cache.statement('COMMIT').run();
+      } catch (e) {
+        if (db.inTransaction) {
+          try {
+            db.exec('ROLLBACK');
+          } catch (rollbackError) {
+            log.error({ err: rollbackError }, 'rollback after a failed batch failed');
+          }
+        }
+        log.error({ err: e, size: items.length }, 'batch failed; nothing applied');
+        throw asRetryable(mapDriverError(e, null), 'the transaction failed to commit; nothing was applied');
+      }
+    } finally {
+      tx.end();
+      cache.release();
+    }
+    return { outcomes, changes };
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
+}
+
+/** A failure of the whole batch as the retryable error its writes get (storage faults keep their code). */
+export function asRetryable(error: WriteError, message: string): WriteError {
+  // Storage faults keep their code: they need someone to act, and retrying them blindly only hides them.
+  if (isStorageFault(error)) return error;
+  return new WriteError(error.code === 'BUSY' ? 'BUSY' : 'INTERNAL', `${message} (${error.code})`, {
+    method: error.method,
+    cause: error,
+    retryable: true,
+  });
+}
