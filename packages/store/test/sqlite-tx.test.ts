@@ -9,7 +9,9 @@ import { harness, item, rejection, tempDir } from './helpers.js';
 /** A connection with one table, its statement cache and a tx over it, inside an open transaction. */
 function connection(): { db: Database.Database; cache: StatementCache; tx: SqliteTx } {
   const db = new Database(path.join(tempDir(), 'tx.db'));
-  onTestFinished(() => db.close());
+  onTestFinished(() => {
+    db.close();
+  });
   db.exec('CREATE TABLE t (a INTEGER, b TEXT)');
   const cache = new StatementCache(db);
   return { db, cache, tx: new SqliteTx(cache, db) };
