@@ -61,6 +61,8 @@ describe('PrimaryLock across processes', () => {
       import { PrimaryLock } from '@scribe/store';
       const lock = new PrimaryLock({ path: process.env.LOCK });
       const epoch = lock.tryAcquire();
+      // Kept reachable: a collected lock closes its connection and releases the lock (a flake under load).
+      globalThis.heldLock = lock;
       process.stdout.write('held ' + epoch + '\\n');
       setInterval(() => {}, 60_000);
     `;
