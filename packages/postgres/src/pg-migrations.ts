@@ -43,6 +43,12 @@ export interface PgMigrateOptions {
   readonly now?: () => string;
   /** Where the runner says what it applied and when it waits for another process. */
   readonly logger?: Logger;
+  /**
+   * How long to wait for another process's migration run (the advisory lock) before
+   * failing with `migrate: …`; default: as long as it takes (a long migration is not
+   * an error). Set it where a hung migrator must not hang every process's start.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /** The migrations recorded in the database, by namespace and version (empty for a new database). */
@@ -78,6 +84,10 @@ export async function applyPgMigrations(
   options: PgMigrateOptions = {},
 ): Promise<MigrationId[]> {
   const now = options.now ?? (() => new Date().toISOString());
+  const lockTimeoutMs = options.lockTimeoutMs;
+  if (lockTimeoutMs !== undefined && (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1)) {
+    throw new TypeError(`Expected 'lockTimeoutMs' to be an integer from 1 and up, got ${String(lockTimeoutMs)} (${typeof lockTimeoutMs})`);
+  }
   const log = options.logger?.child({ component: 'pg-migrations' });
   const client = await pool.connect();
   // After any failure the connection is discarded, not returned to the pool: its
@@ -86,8 +96,17 @@ export async function applyPgMigrations(
   try {
     const got = await client.query<{ ok: number }>('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK_KEY.toString()]);
     if (got.rows[0]?.ok !== 1) {
-      log?.info('migrations: another process is migrating this database; waiting for it');
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      log?.info({ lockTimeoutMs }, 'migrations: another process is migrating this database; waiting for it');
+      if (lockTimeoutMs !== undefined) await client.query(`SET lock_timeout = ${lockTimeoutMs}`);
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      } catch (e) {
+        if ((e as { code?: unknown }).code === '55P03') {
+          throw new Error(`migrate: another process held the migration lock for more than ${lockTimeoutMs} ms (lockTimeoutMs)`, { cause: e });
+        }
+        throw e;
+      }
+      if (lockTimeoutMs !== undefined) await client.query('RESET lock_timeout');
     }
     try {
       await client.query(MIGRATIONS_TABLE);

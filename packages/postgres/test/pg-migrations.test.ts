@@ -9,7 +9,7 @@ import segments from '@scribe/segments';
 import shadow from '@scribe/shadow';
 import { APPLICATION_NAMESPACE, BUILTIN_MIGRATIONS, BUILTIN_NAMESPACE, Store, migrationLabel, orderMigrations, type Migration } from '@scribe/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyPgMigrations, checkPgMigrations, pgAppliedMigrations } from '../src/pg-migrations.js';
+import { MIGRATION_LOCK_KEY, applyPgMigrations, checkPgMigrations, pgAppliedMigrations } from '../src/pg-migrations.js';
 import { createPgPool } from '../src/pg-pool.js';
 import { mapPgError } from '../src/pg-errors.js';
 import { PgSqlTx } from '../src/pg-sql-tx.js';
@@ -180,6 +180,32 @@ describe.runIf(runPostgresTests)('migrations on PostgreSQL', () => {
     expect((await pool.query("SELECT to_regclass('half')::text AS t")).rows[0]).toEqual({ t: null });
     // The lock was released: the next run proceeds (and fails the same way, applying nothing more).
     await expect(applyPgMigrations(pool, known)).rejects.toThrow('migrate: apply application@1001 (bad)');
+  });
+
+  it('waits for another process holding the migration lock, or gives up after lockTimeoutMs with a message saying so', async () => {
+    const url = await server.database();
+    const pool = createPgPool({ url, max: 2 });
+    cleanups.push(() => pool.end());
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await expect(applyPgMigrations(pool, ALL, { lockTimeoutMs: 50 })).rejects.toThrow(
+      'migrate: another process held the migration lock for more than 50 ms (lockTimeoutMs)',
+    );
+    expect(await pgAppliedMigrations(new PgSqlTx(pool))).toEqual([]);
+    // Without a bound it waits, and runs once the holder lets go.
+    const waiting = applyPgMigrations(pool, ALL);
+    const holderPid = ((await holder.query('SELECT pg_backend_pid() AS p')).rows[0] as { p: number }).p;
+    // Bounded wait until the waiter is blocked on the holder's lock.
+    for (let i = 0; i < 500; i++) {
+      const r = await holder.query('SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [holderPid]);
+      if ((r.rows[0] as { n: number }).n === 1) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    expect((await waiting).map(migrationLabel)).toEqual(ALL.map(migrationLabel));
+    await expect(applyPgMigrations(pool, ALL, { lockTimeoutMs: 0 })).rejects.toThrow("Expected 'lockTimeoutMs' to be an integer from 1 and up, got 0 (number)");
   });
 
   it('several processes racing to migrate one fresh database: each migration is applied exactly once', async () => {
