@@ -26,3 +26,7 @@ export {
   MIGRATION_LOCK_KEY,
   type PgMigrateOptions,
 } from './pg-migrations.js';
+export { PgStore, type PgStoreOptions } from './pg-store.js';
+export { PgBatchExecutor, DEFAULT_CONFLICT_RETRIES, type PgBatchExecutorParts } from './pg-batch-executor.js';
+export { PgRequestLog } from './pg-request-log.js';
+export { PgChangeLog, CHANGES_CHANNEL, type PendingChange } from './pg-change-log.js';

@@ -20,6 +20,9 @@ export {
 } from './store.js';
 export { StoreReads } from './store-reads.js';
 export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE, type SqliteStatementSource } from './sqlite-reader.js';
+export { recordOutcome, decodeRequestRecord, type RawRequestRecord } from './request-log.js';
+export { asRetryable } from './batch-executor.js';
+export { rfc3339, isRfc3339 } from './time.js';
 export {
   WriteRegistry,
   defineWrite,
@@ -40,6 +43,7 @@ export {
   orderMigrations,
   missingMigrations,
   checkNotNewer,
+  checkApplicationMigrations,
   migrationLabel,
   legacyMigrationId,
   migrationStep,

@@ -54,15 +54,7 @@ export class RequestLog {
   find(requestId: string): RequestRecord | undefined {
     this.#cache.assertFree('findRequest');
     const r = this.lookup(requestId);
-    if (r === undefined) return undefined;
-    return {
-      request_id: r.request_id,
-      source_instance_id: r.source_instance_id,
-      method: r.method,
-      ok: r.ok === 1,
-      result: r.result === null ? null : JSON.parse(r.result),
-      committed_at: r.committed_at,
-    };
+    return r === undefined ? undefined : decodeRequestRecord(r);
   }
 
   /** Deletes all but the newest records (by insertion order). */
@@ -72,6 +64,18 @@ export class RequestLog {
       this.#cache.statement('DELETE FROM _scribe_requests WHERE rowid <= ?').run(maxReq - this.#retention);
     }
   }
+}
+
+/** A stored row as the record callers see (`ok` a boolean, `result` parsed); the same on every engine. */
+export function decodeRequestRecord(r: RawRequestRecord): RequestRecord {
+  return {
+    request_id: r.request_id,
+    source_instance_id: r.source_instance_id,
+    method: r.method,
+    ok: r.ok === 1,
+    result: r.result === null ? null : JSON.parse(r.result),
+    committed_at: r.committed_at,
+  };
 }
 
 /** The outcome a stored record answers a repeated request id with (`duplicate: true`). */
