@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
-import { defineWrite, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
+import { defineWrite, forUpdate, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
 import { DATASTORE_KINDS, DEFAULT_TTL_MS, datastoreEntity } from './schema.js';
 import { expiresAt, expiryAfterMutation, isExpired, nowOf } from './expiry.js';
 import { MERGE_POOL_WRITES, dropPoolClient, purgeExpiredPools } from './merge-pool-writes.js';
@@ -33,7 +33,8 @@ export interface MutationResult {
 
 /** The live (not expired) datastore, or NOT_FOUND naming it. */
 async function live(ctx: WriteContext, id: string, now: string, method: string): Promise<DatastoreRow> {
-  const row = await ctx.tx.get<DatastoreRow>('SELECT * FROM _datastores WHERE id = ?', [id]);
+  // Locked to this write (see forUpdate): its seq, expiry and existence hold until it commits.
+  const row = await ctx.tx.get<DatastoreRow>(`SELECT * FROM _datastores WHERE id = ?${forUpdate(ctx.tx)}`, [id]);
   if (row === undefined || isExpired(row.expires_at, now)) {
     throw new WriteError('NOT_FOUND', `${method}: no datastore ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, {
       method,
@@ -53,9 +54,13 @@ async function subscribersOf(ctx: WriteContext, id: string): Promise<string[]> {
 
 /** Bumps the datastore's seq (and slides its expiry when it was opened with a sliding TTL); returns the new seq. */
 async function bump(ctx: WriteContext, ds: DatastoreRow, now: string): Promise<number> {
-  const seq = ds.seq + 1;
-  await ctx.tx.run('UPDATE _datastores SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?', [seq, now, expiryAfterMutation(ds, now), ds.id]);
-  return seq;
+  // Counted by the database, not from the row read: one seq per mutation, per datastore, whoever runs it.
+  const row = await ctx.tx.get<{ seq: number }>('UPDATE _datastores SET seq = seq + 1, updated_at = ?, expires_at = ? WHERE id = ? RETURNING seq', [
+    now,
+    expiryAfterMutation(ds, now),
+    ds.id,
+  ]);
+  return row!.seq;
 }
 
 /** Removes a datastore with its records and subscribers. */
@@ -78,7 +83,7 @@ export const OpenDatastore = defineWrite({
   }),
   async handler(ctx, p): Promise<DatastoreRow> {
     const now = nowOf(ctx, p.at);
-    const existing = await ctx.tx.get<DatastoreRow>('SELECT * FROM _datastores WHERE id = ?', [p.id]);
+    const existing = await ctx.tx.get<DatastoreRow>(`SELECT * FROM _datastores WHERE id = ?${forUpdate(ctx.tx)}`, [p.id]);
     if (existing !== undefined && !isExpired(existing.expires_at, now)) {
       const conflict = reopenConflict('OpenDatastore: datastore', p.id, existing, p);
       if (conflict !== undefined) throw new WriteError('CONFLICT', conflict.message, { method: 'OpenDatastore', field: conflict.field });

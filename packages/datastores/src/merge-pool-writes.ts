@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
-import { defineWrite, type WriteContext, type WriteDefinition } from '@scribe/store';
+import { defineWrite, forUpdate, type WriteContext, type WriteDefinition } from '@scribe/store';
 import { DATASTORE_KINDS, DEFAULT_TTL_MS, MAX_POOL_FIELD_LENGTH, poolEntity } from './schema.js';
 import { expiresAt, expiryAfterMutation, isExpired, nowOf } from './expiry.js';
 import { applyMergePatch } from './merge-patch.js';
@@ -38,7 +38,8 @@ const field = z.string().min(1).max(MAX_POOL_FIELD_LENGTH);
 
 /** The live (not expired) pool, or NOT_FOUND naming it. */
 async function livePool(ctx: WriteContext, id: string, now: string, method: string): Promise<MergePoolRow> {
-  const row = await ctx.tx.get<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ?', [id]);
+  // Locked to this write (see forUpdate): merges into one pool run one after another in every process.
+  const row = await ctx.tx.get<MergePoolRow>(`SELECT * FROM _merge_pools WHERE id = ?${forUpdate(ctx.tx)}`, [id]);
   if (row === undefined || isExpired(row.expires_at, now)) {
     throw new WriteError('NOT_FOUND', `${method}: no merge pool ${JSON.stringify(id)}${row ? ' (it expired)' : ''}`, { method, field: 'params.pool_id' });
   }
@@ -85,7 +86,7 @@ export const OpenMergePool = defineWrite({
   }),
   async handler(ctx, p): Promise<MergePoolRow> {
     const now = nowOf(ctx, p.at);
-    const existing = await ctx.tx.get<MergePoolRow>('SELECT * FROM _merge_pools WHERE id = ?', [p.id]);
+    const existing = await ctx.tx.get<MergePoolRow>(`SELECT * FROM _merge_pools WHERE id = ?${forUpdate(ctx.tx)}`, [p.id]);
     if (existing !== undefined && !isExpired(existing.expires_at, now)) {
       const conflict = reopenConflict('OpenMergePool: merge pool', p.id, existing, p);
       if (conflict !== undefined) throw new WriteError('CONFLICT', conflict.message, { method: 'OpenMergePool', field: conflict.field });
@@ -147,8 +148,11 @@ export const MergeIntoPool = defineWrite({
       updates.push({ field: name, value: text, op: text === null ? 'deleted' : before === null ? 'created' : 'updated' });
     }
     if (updates.length === 0) return { pool_id: pool.id, seq: pool.seq, changed: [], subscribers: await poolSubscribers(ctx, pool.id) };
-    const seq = pool.seq + 1;
-    await ctx.tx.run('UPDATE _merge_pools SET seq = ?, updated_at = ?, expires_at = ? WHERE id = ?', [seq, now, expiryAfterMutation(pool, now), pool.id]);
+    const seq = (await ctx.tx.get<{ seq: number }>('UPDATE _merge_pools SET seq = seq + 1, updated_at = ?, expires_at = ? WHERE id = ? RETURNING seq', [
+      now,
+      expiryAfterMutation(pool, now),
+      pool.id,
+    ]))!.seq;
     // A removed field keeps its row with a NULL value (a tombstone), so a client catching up from an older seq hears of the removal.
     const write = `INSERT INTO _merge_pool_fields (pool_id, field, value, seq, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (pool_id, field) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_by = excluded.updated_by, updated_at = excluded.updated_at`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WriteError } from '@scribe/protocol';
-import { defineWrite, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
+import { defineWrite, forUpdate, type WriteContext, type WriteDefinition, type WriteRegistry } from '@scribe/store';
 import { taggedMessage, type SegmentErrorCode } from './segment-errors.js';
 import { SEGMENT_NAME } from './segment-names.js';
 
@@ -54,14 +54,21 @@ function fail(method: string, code: SegmentErrorCode, errorCode: WriteError['cod
   throw new WriteError(errorCode, taggedMessage(method, code, text), { method, ...(field === undefined ? {} : { field }) });
 }
 
-/** The segment's entry count, or NOT_FOUND when the session has no segment of that id. */
+function notFound(method: string, sessionId: string, segmentId: string): never {
+  fail(method, 'NOT_FOUND', 'NOT_FOUND', `session ${JSON.stringify(sessionId)} has no segment ${JSON.stringify(segmentId)}`, 'params.segment_id');
+}
+
+/**
+ * The segment's entry count, or NOT_FOUND when the session has no segment of that id.
+ * The row stays locked to this write (see {@link forUpdate}): the count it returns is
+ * the one the write changes, whatever other processes append meanwhile.
+ */
 async function entryCount(ctx: WriteContext, method: string, sessionId: string, segmentId: string): Promise<number> {
-  const row = await ctx.tx.get<{ session_id: string; entry_count: number }>('SELECT session_id, entry_count FROM _segments WHERE segment_id = ?', [
-    segmentId,
-  ]);
-  if (row === undefined || row.session_id !== sessionId) {
-    fail(method, 'NOT_FOUND', 'NOT_FOUND', `session ${JSON.stringify(sessionId)} has no segment ${JSON.stringify(segmentId)}`, 'params.segment_id');
-  }
+  const row = await ctx.tx.get<{ session_id: string; entry_count: number }>(
+    `SELECT session_id, entry_count FROM _segments WHERE segment_id = ?${forUpdate(ctx.tx)}`,
+    [segmentId],
+  );
+  if (row === undefined || row.session_id !== sessionId) notFound(method, sessionId, segmentId);
   return row.entry_count;
 }
 
@@ -82,7 +89,7 @@ export const CreateSegment = defineWrite({
   schema: z.strictObject({ ...ids, entries: z.array(jsonText).max(MAX_ENTRIES_PER_WRITE), replace: z.boolean().optional() }),
   async handler(ctx, p): Promise<CreateSegmentResult> {
     const method = SEGMENT_WRITE_NAMES.create;
-    const existing = await ctx.tx.get<{ session_id: string }>('SELECT session_id FROM _segments WHERE segment_id = ?', [p.segment_id]);
+    const existing = await ctx.tx.get<{ session_id: string }>(`SELECT session_id FROM _segments WHERE segment_id = ?${forUpdate(ctx.tx)}`, [p.segment_id]);
     if (existing !== undefined && (p.replace !== true || existing.session_id !== p.session_id)) {
       const why = p.replace === true ? ' and belongs to another session, so replace cannot rewrite it' : '';
       fail(method, 'ALREADY_EXISTS', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} exists already (in session ${JSON.stringify(existing.session_id)})${why}`, 'params.segment_id');
@@ -118,12 +125,21 @@ export const AppendSegmentEntry = defineWrite({
   schema: z.strictObject({ ...ids, entry: jsonText, expected_count: z.number().int().min(0).optional() }),
   async handler(ctx, p): Promise<AppendSegmentResult> {
     const method = SEGMENT_WRITE_NAMES.append;
-    const count = await entryCount(ctx, method, p.session_id, p.segment_id);
+    // One atomic statement takes the position: the count goes up by one and the row stays
+    // locked to this write, so appenders in several processes get distinct positions with
+    // no gap (a failed check below rolls the count back with the write's savepoint).
+    const row = await ctx.tx.get<{ entry_count: number }>(
+      `UPDATE _segments SET entry_count = entry_count + 1, updated_at = ?, touched = (SELECT MAX(touched) + 1 FROM _segments)
+       WHERE segment_id = ? AND session_id = ? RETURNING entry_count`,
+      [ctx.now, p.segment_id, p.session_id],
+    );
+    if (row === undefined) notFound(method, p.session_id, p.segment_id);
+    const count = row.entry_count - 1;
     if (p.expected_count !== undefined && p.expected_count !== count) {
       fail(method, 'COUNT_MISMATCH', 'CONFLICT', `segment ${JSON.stringify(p.segment_id)} has ${count} entries, expected ${p.expected_count}`, 'params.expected_count');
     }
     await ctx.tx.run('INSERT INTO _segment_entries (segment_id, position, entry, appended_at) VALUES (?, ?, ?, ?)', [p.segment_id, count, p.entry, ctx.now]);
-    await touch(ctx, p.segment_id, count + 1);
+    ctx.change('segments', p.segment_id, 'updated');
     return { position: count, entry_count: count + 1 };
   },
 });

@@ -64,6 +64,7 @@ export type { SqliteDatabase, SqliteStatement } from './sqlite-database.js';
 export type { SqlDialect, SqlParams, SqlReader, SqlRunResult, SqlTx, SqlValue } from './sql-tx.js';
 export { SqliteTx } from './sqlite-tx.js';
 export { StatementCache } from './statement-cache.js';
+export { forUpdate } from './sql-tx.js';
 export { rawSqlOf, type RawSqlTx, type RawSqlRunResult } from './raw-sql-engine.js';
 export type {
   Project,

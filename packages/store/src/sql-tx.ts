@@ -49,3 +49,14 @@ export interface SqlTx extends SqlReader {
   /** Runs a statement that writes and says how many rows it changed. */
   run(sql: string, params?: SqlParams): Promise<SqlRunResult>;
 }
+
+/**
+ * The row-lock suffix of a `SELECT` whose rows the write goes on to change, from
+ * what it read: ` FOR UPDATE` on PostgreSQL, where writers of several processes run
+ * at once at READ COMMITTED (the select waits for a concurrent writer of those rows
+ * and then sees its commit), and nothing on SQLite, where one connection writes and
+ * its transaction already excludes every other writer.
+ */
+export function forUpdate(reader: SqlReader): string {
+  return reader.dialect === 'postgres' ? ' FOR UPDATE' : '';
+}

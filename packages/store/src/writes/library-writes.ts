@@ -121,12 +121,16 @@ export const IncrementSkillUsage = defineWrite({
   schema: z.strictObject({ id, success: z.boolean().optional() }),
   bareParam: 'id',
   async handler(ctx, p): Promise<Skill> {
-    const skill = await mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
-    const rate =
+    // One statement reads and writes the row (SET sees the old values on both engines), so
+    // concurrent increments from several processes each count, and the running mean stays exact.
+    const done =
       p.success === undefined
-        ? skill.success_rate
-        : (skill.success_rate * skill.usage_count + (p.success ? 1 : 0)) / (skill.usage_count + 1);
-    await ctx.tx.run('UPDATE skill_library SET usage_count = usage_count + 1, success_rate = ?, updated_at = ? WHERE id = ?', [rate, ctx.now, p.id]);
+        ? await ctx.tx.run('UPDATE skill_library SET usage_count = usage_count + 1, updated_at = ? WHERE id = ?', [ctx.now, p.id])
+        : await ctx.tx.run(
+            'UPDATE skill_library SET success_rate = (success_rate * usage_count + ?) / (usage_count + 1), usage_count = usage_count + 1, updated_at = ? WHERE id = ?',
+            [p.success ? 1 : 0, ctx.now, p.id],
+          );
+    if (done.changes === 0) await mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage'); // NOT_FOUND
     ctx.change('skill_library', p.id, 'updated');
     return mustGet<Skill>(ctx, 'skill_library', p.id, 'IncrementSkillUsage');
   },
