@@ -29,9 +29,9 @@ export const CreateFile = defineWrite({
   }),
   async handler(ctx, p): Promise<FileRecord> {
     const rowId = newId(p.id);
-    // The session's row is locked to this write first (see forUpdate): the next version of a path is
-    // counted by one writer at a time, in every process.
-    if (p.version === undefined) await ctx.tx.get(`SELECT id FROM sessions WHERE id = ?${forUpdate(ctx.tx)}`, [p.session_id]);
+    // On PostgreSQL the session's row is locked to this write first (see forUpdate): the next version
+    // of a path is counted by one writer at a time, in every process. SQLite has one writer already.
+    if (p.version === undefined && ctx.tx.dialect === 'postgres') await ctx.tx.get(`SELECT id FROM sessions WHERE id = ?${forUpdate(ctx.tx)}`, [p.session_id]);
     const version =
       p.version ??
       (await ctx.tx.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM files WHERE session_id = ? AND path = ?', [p.session_id, p.path]))!.v;
