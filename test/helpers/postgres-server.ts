@@ -70,6 +70,11 @@ export interface PostgresServer {
   createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string>;
   /** Stops the server (fast shutdown) and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown: clients are disconnected with 57P01) and keeps its
+   * data; the returned `start` brings it back on the same socket with the same data.
+   */
+  halt(): Promise<{ start: () => Promise<void> }>;
 }
 
 function findBindir(): string | undefined {
@@ -170,32 +175,46 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   };
   const serverArgs = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const [cmd, args] = asOwner(user, join(bindir, 'postgres'), serverArgs, true);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root });
-  const log = tail();
-  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child!: ChildProcess;
+  let exited!: Promise<void>;
+  const launch = async (): Promise<void> => {
+    child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: root });
+    const log = tail();
+    child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 30_000);
-    const onData = (): void => {
-      if (log.text().includes('ready to accept connections')) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      const onData = (): void => {
+        if (log.text().includes('ready to accept connections')) {
+          clearTimeout(timer);
+          child.stderr?.off('data', onData);
+          resolve(true);
+        }
+      };
+      child.stderr?.on('data', onData);
+      child.once('exit', () => {
         clearTimeout(timer);
-        child.stderr?.off('data', onData);
-        resolve(true);
-      }
-    };
-    child.stderr?.on('data', onData);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(false);
+        resolve(false);
+      });
     });
-  });
-  if (!ready) {
-    child.kill('SIGKILL');
-    await exited;
-    removeRoot();
-    throw new Error(`postgres-server: the server did not start:\n${log.text()}`);
-  }
+    if (!ready) {
+      child.kill('SIGKILL');
+      await exited;
+      removeRoot();
+      throw new Error(`postgres-server: the server did not start:\n${log.text()}`);
+    }
+  };
+  await launch();
+  const fastShutdown = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGINT: fast shutdown (disconnects clients, no waiting for them).
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
 
   const urlOf = (database: string): string =>
     `postgresql://${TEST_ROLE}@localhost:${port}/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}`;
@@ -206,7 +225,9 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     url,
     socketDir,
     dataDir,
-    pid: child.pid ?? -1,
+    get pid(): number {
+      return child.pid ?? -1;
+    },
     owner: user === undefined ? undefined : { uid: user.uid, gid: user.gid },
     urlOf,
     async createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string> {
@@ -224,16 +245,14 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     },
     stop(): Promise<void> {
       stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          // SIGINT: fast shutdown (disconnects clients, no waiting for them).
-          child.kill('SIGINT');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        await fastShutdown();
         removeRoot();
       })();
       return stopped;
+    },
+    async halt(): Promise<{ start: () => Promise<void> }> {
+      await fastShutdown();
+      return { start: launch };
     },
   };
 }

@@ -6,11 +6,29 @@ export const DEFAULT_CHANGE_POLL_MS = 250;
 /** Most changes read from the log at once. */
 const PAGE = 1000;
 
-/** What a change feed reads: the local (read-only) store's change log. */
+/**
+ * What a change feed reads: the local (read-only) store's change log on SQLite, the
+ * server's on PostgreSQL (whose reads are async).
+ */
 export interface ChangeLog {
-  changesSince(seq: number, limit: number): StoredChange[];
-  oldestChangeSeq(): number | undefined;
-  latestChangeSeq(): number;
+  changesSince(seq: number, limit: number): StoredChange[] | Promise<StoredChange[]>;
+  oldestChangeSeq(): number | undefined | Promise<number | undefined>;
+  latestChangeSeq(): number | Promise<number>;
+}
+
+/** Options of a {@link ChangeFeed} beyond its log. */
+export interface ChangeFeedOptions {
+  /**
+   * Milliseconds between two reads of the log without a doorbell (default
+   * {@link DEFAULT_CHANGE_POLL_MS}); a function is asked before each wait (PostgreSQL
+   * polls fast only while its LISTEN connection is down).
+   */
+  readonly pollMs?: number | (() => number);
+  /**
+   * Says whether a failed read of the log is passing (the server is unreachable for
+   * a while): the iterator then waits and reads again instead of throwing.
+   */
+  readonly transient?: (error: unknown) => boolean;
 }
 
 /** Options of {@link ChangeFeed.changes}. */
@@ -54,13 +72,17 @@ export class ResyncNeededError extends Error {
  */
 export class ChangeFeed {
   readonly #log: () => ChangeLog | undefined;
-  readonly #pollMs: number;
+  readonly #pollMs: () => number;
+  readonly #transient: (error: unknown) => boolean;
   #waiters = new Set<() => void>();
   #closed = false;
 
-  constructor(log: () => ChangeLog | undefined, pollMs = DEFAULT_CHANGE_POLL_MS) {
+  constructor(log: () => ChangeLog | undefined, options: number | ChangeFeedOptions = {}) {
+    const o = typeof options === 'number' ? { pollMs: options } : options;
+    const poll = o.pollMs ?? DEFAULT_CHANGE_POLL_MS;
     this.#log = log;
-    this.#pollMs = pollMs;
+    this.#pollMs = typeof poll === 'function' ? poll : () => poll;
+    this.#transient = o.transient ?? (() => false);
   }
 
   /** Something was committed: wake every iterator. */
@@ -85,20 +107,31 @@ export class ChangeFeed {
       return topics.some((t) => topic.startsWith(t));
     };
     const stopped = (): boolean => this.#closed || options.signal?.aborted === true;
-    let last = options.since ?? this.#log()?.latestChangeSeq() ?? 0;
+    // Default: from the latest seq when the first read happens (0 while there is no log yet, as before).
+    let last = options.since ?? (this.#log() === undefined ? 0 : undefined);
     while (!stopped()) {
       const log = this.#log();
       if (log !== undefined) {
-        // Latest first: every change up to it is committed, so the page read after
-        // it must contain last + 1 unless that change was pruned.
-        const latest = log.latestChangeSeq();
-        const page = log.changesSince(last, PAGE);
-        const first = page[0];
-        if (first !== undefined && first.seq !== last + 1) {
-          throw new ResyncNeededError(last, log.oldestChangeSeq() ?? first.seq, log.latestChangeSeq());
+        let latest: number;
+        let page: StoredChange[];
+        let from: number;
+        try {
+          from = last ??= await log.latestChangeSeq();
+          // Latest first: every change up to it is committed, so the page read after
+          // it must contain last + 1 unless that change was pruned.
+          latest = await log.latestChangeSeq();
+          page = await log.changesSince(from, PAGE);
+        } catch (e) {
+          if (!this.#transient(e)) throw e;
+          await this.#wait(options.signal);
+          continue;
         }
-        if (page.length === 0 && latest > last) {
-          throw new ResyncNeededError(last, log.oldestChangeSeq() ?? latest + 1, latest);
+        const first = page[0];
+        if (first !== undefined && first.seq !== from + 1) {
+          throw new ResyncNeededError(from, (await log.oldestChangeSeq()) ?? first.seq, await log.latestChangeSeq());
+        }
+        if (page.length === 0 && latest > from) {
+          throw new ResyncNeededError(from, (await log.oldestChangeSeq()) ?? latest + 1, latest);
         }
         for (const change of page) {
           last = change.seq;
@@ -112,6 +145,8 @@ export class ChangeFeed {
   }
 
   async #wait(signal: AbortSignal | undefined): Promise<void> {
+    // Aborted (or closed) while a read was awaited: its event has fired already.
+    if (signal?.aborted === true || this.#closed) return;
     let wake!: () => void;
     const rung = new Promise<void>((resolve) => {
       wake = resolve;
@@ -121,7 +156,7 @@ export class ChangeFeed {
     const onAbort = (): void => wake();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await Promise.race([rung, delay(this.#pollMs, undefined, { signal: ac.signal, ref: false }).catch(() => undefined)]);
+      await Promise.race([rung, delay(this.#pollMs(), undefined, { signal: ac.signal, ref: false }).catch(() => undefined)]);
     } finally {
       ac.abort();
       this.#waiters.delete(wake);

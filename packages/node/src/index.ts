@@ -3,6 +3,14 @@
  * One scribe cluster member: lock and role, discovery, promotion, wiring.
  */
 export { openNode, ScribeNode } from './scribe-node.js';
+export { PgScribeNode } from './pg-node.js';
+export {
+  isPgNodeOptions,
+  checkPgNodeOptions,
+  DEFAULT_PG_FALLBACK_POLL_MS,
+  DEFAULT_PG_LISTEN_POLL_MS,
+  type OpenPgNodeOptions,
+} from './pg-node-options.js';
 export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -16,7 +24,7 @@ export {
 } from './node-options.js';
 export type { NodeEvent, NodeListener } from './node-events.js';
 export { PrimaryLiveness, DEFAULT_MISSED_HEARTBEATS, type PrimaryLivenessOptions, type LivenessChange, type PrimaryLivenessView } from './primary-liveness.js';
-export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog } from './change-feed.js';
+export { ChangeFeed, ResyncNeededError, DEFAULT_CHANGE_POLL_MS, type ChangesOptions, type ChangeLog, type ChangeFeedOptions } from './change-feed.js';
 export { readDiscovery, writeDiscovery, type DiscoveryRecord } from './discovery.js';
 export { resolveRuntimePaths, defaultEndpoints, ensurePrivateDir, MAX_SOCKET_PATH, type RuntimePaths } from './runtime-paths.js';
 export { UnsafePathError, UNSAFE_PATH, ensureSafeDir, assertSafeAncestors, assertOwnDir, OWNER_ONLY, type AccessPolicy } from './safe-dir.js';

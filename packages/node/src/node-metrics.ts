@@ -94,6 +94,7 @@ export class NodeMetrics {
         const role = source.role();
         this.set({ role: 'primary' }, role === 'primary' ? 1 : 0);
         this.set({ role: 'secondary' }, role === 'secondary' ? 1 : 0);
+        if (role === 'peer') this.set({ role: 'peer' }, 1);
       },
     });
     new Gauge({

@@ -22,6 +22,8 @@ import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type Resolved
 import { NodeMetrics } from './node-metrics.js';
 import { NodeStatus } from './node-status.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
+import { PgScribeNode } from './pg-node.js';
+import { isPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveFileModes, type FileModes } from './file-modes.js';
 import { resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
@@ -216,7 +218,8 @@ export class ScribeNode {
    * "never": retry with the same request id to settle it. Records are kept for the
    * most recent writes only (see the store's retention).
    */
-  findRequest(requestId: string): RequestRecord | undefined {
+  async findRequest(requestId: string): Promise<RequestRecord | undefined> {
+    // A promise, as on the PostgreSQL node, whose record is on the server.
     return this.#readStore?.findRequest(requestId);
   }
 
@@ -381,10 +384,15 @@ export class ScribeNode {
 /**
  * Joins (or founds) the cluster of the database at `options.dbPath` and resolves
  * once this process can serve: as primary if it took the lock, otherwise as a
- * secondary of the primary named in the discovery file.
+ * secondary of the primary named in the discovery file. With `options.url`
+ * (`postgres://…`) instead, this process is a peer of that PostgreSQL server
+ * ({@link PgScribeNode}): the same querier, changes(), findRequest, health and
+ * plugins; the options alone choose the engine.
  */
-export async function openNode(options: OpenNodeOptions): Promise<ScribeNode> {
-  const node = new ScribeNode(options);
+export function openNode(options: OpenPgNodeOptions): Promise<PgScribeNode>;
+export function openNode(options: OpenNodeOptions): Promise<ScribeNode>;
+export async function openNode(options: OpenNodeOptions | OpenPgNodeOptions): Promise<ScribeNode | PgScribeNode> {
+  const node = isPgNodeOptions(options) ? new PgScribeNode(options) : new ScribeNode(options as OpenNodeOptions);
   try {
     await node.start();
   } catch (e) {

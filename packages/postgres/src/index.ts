@@ -30,3 +30,5 @@ export { PgStore, type PgStoreOptions } from './pg-store.js';
 export { PgBatchExecutor, DEFAULT_CONFLICT_RETRIES, type PgBatchExecutorParts } from './pg-batch-executor.js';
 export { PgRequestLog } from './pg-request-log.js';
 export { PgChangeLog, CHANGES_CHANNEL, type PendingChange } from './pg-change-log.js';
+export { PgChangeListener, LISTEN_RETRY_MS, MAX_LISTEN_RETRY_MS, type PgChangeListenerOptions } from './pg-change-listener.js';
+export { PgAdvisoryLease, MAINTENANCE_LOCK_KEY, DEFAULT_LEASE_RETRY_MS, type PgAdvisoryLeaseOptions } from './pg-advisory-lease.js';

@@ -16,7 +16,7 @@ export const RPC_METHODS = Object.freeze({
 export type RpcMethod = (typeof RPC_METHODS)[keyof typeof RPC_METHODS];
 
 /** The two roles a cluster member can have. */
-export const ROLES = ['primary', 'secondary'] as const;
+export const ROLES = ['primary', 'secondary', 'peer'] as const;
 /** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
 
