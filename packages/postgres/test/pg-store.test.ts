@@ -130,6 +130,19 @@ describe.runIf(runPostgresTests)('PgStore: batches on PostgreSQL', () => {
     expect(again.outcomes.map((o) => o.ok && !o.duplicate)).toEqual([true, true]);
   });
 
+  it('never deactivates the same skill twice when two processes run DeactivateLowestSkill at once', async () => {
+    const url = await server.database();
+    const stores = [await open(url), await open(url), await open(url)];
+    await stores[0]!.executeBatch(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => item('InsertSkill', { id, title: id, content: '', success_rate: i / 10 })),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => stores[i % 3]!.executeWrite(item('DeactivateLowestSkill', {})) as Promise<{ id: string } | null>),
+    );
+    expect(results.map((r) => r?.id).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(await stores[0]!.executeWrite(item('DeactivateLowestSkill', {}))).toBeNull();
+  });
+
   it('runs read-only SQL through query() and refuses a statement that writes as INVALID_PARAMS', async () => {
     const store = await open(await server.database());
     expect(await store.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WriteError, uuidv7 } from '@scribe/protocol';
 import {
+  forUpdate,
   defineWrite,
   mapDriverError,
   sqliteCode,
@@ -99,7 +100,8 @@ function hasColumn(columns: readonly string[], name: string): boolean {
 }
 
 async function registered(ctx: WriteContext, method: string, id: string): Promise<ShadowSessionRecord> {
-  const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [id]);
+  // Locked to this write (see forUpdate): a close in another process waits for it, and it for a close.
+  const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?${forUpdate(ctx.tx)}`, [id]);
   if (rec === undefined) fail(method, 'SESSION_NOT_FOUND', 'NOT_FOUND', `no shadow session ${JSON.stringify(id)} is open`, 'params.session_id');
   return rec;
 }
@@ -241,7 +243,7 @@ export const CloseShadowSession = defineWrite({
     'Closes a shadow session: deletes its rows from the shadow table and its registry entry. With open_id, only that open of it. Returns {closed, rows_deleted}; closed is false when it was not open.',
   schema: z.strictObject({ session_id: sessionId, open_id: z.string().min(1).optional() }),
   async handler(ctx, p): Promise<CloseShadowSessionResult> {
-    const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [p.session_id]);
+    const rec = await ctx.tx.get<ShadowSessionRecord>(`SELECT * FROM ${SESSIONS_TABLE} WHERE session_id = ?${forUpdate(ctx.tx)}`, [p.session_id]);
     if (rec === undefined || (p.open_id !== undefined && rec.open_id !== p.open_id)) return { closed: false, rows_deleted: 0 };
     // A shadow table dropped since the open holds no rows to delete: the session just ends.
     const rows =

@@ -142,13 +142,20 @@ export const DeactivateLowestSkill = defineWrite({
     'Deactivates the active skill with the lowest success_rate; ties go to the lowest usage_count, then the oldest created_at, then the smallest id. Returns that skill, or null when no skill is active.',
   schema: z.strictObject({}).nullable().optional(),
   async handler(ctx): Promise<Skill | null> {
-    const row = await ctx.tx.get<{ id: string }>(
-      `SELECT id FROM skill_library WHERE is_active = 1
-       ORDER BY success_rate ASC, usage_count ASC, created_at ASC, id ASC LIMIT 1`,
-    );
-    if (row === undefined) return null;
-    await ctx.tx.run('UPDATE skill_library SET is_active = 0, updated_at = ? WHERE id = ?', [ctx.now, row.id]);
-    ctx.change('skill_library', row.id, 'updated');
-    return mustGet<Skill>(ctx, 'skill_library', row.id, 'DeactivateLowestSkill');
+    // The UPDATE re-checks is_active: when a writer in another process deactivated the same
+    // skill first (PostgreSQL runs them at once), it changes nothing and the next lowest is
+    // taken, so two deactivations never answer with the same skill. Each round sees one more
+    // skill inactive, so this ends; on SQLite (one writer) the first round always changes it.
+    for (;;) {
+      const row = await ctx.tx.get<{ id: string }>(
+        `SELECT id FROM skill_library WHERE is_active = 1
+         ORDER BY success_rate ASC, usage_count ASC, created_at ASC, id ASC LIMIT 1`,
+      );
+      if (row === undefined) return null;
+      const done = await ctx.tx.run('UPDATE skill_library SET is_active = 0, updated_at = ? WHERE id = ? AND is_active = 1', [ctx.now, row.id]);
+      if (done.changes === 0) continue;
+      ctx.change('skill_library', row.id, 'updated');
+      return mustGet<Skill>(ctx, 'skill_library', row.id, 'DeactivateLowestSkill');
+    }
   },
 });
