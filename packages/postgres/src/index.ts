@@ -32,3 +32,4 @@ export { PgRequestLog } from './pg-request-log.js';
 export { PgChangeLog, CHANGES_CHANNEL, type PendingChange } from './pg-change-log.js';
 export { PgChangeListener, LISTEN_RETRY_MS, MAX_LISTEN_RETRY_MS, type PgChangeListenerOptions } from './pg-change-listener.js';
 export { PgAdvisoryLease, MAINTENANCE_LOCK_KEY, DEFAULT_LEASE_RETRY_MS, type PgAdvisoryLeaseOptions } from './pg-advisory-lease.js';
+export { PgBatchTx } from './pg-batch-tx.js';

@@ -17,7 +17,7 @@ import type { PendingChange, PgChangeLog } from './pg-change-log.js';
 import { withConnection } from './pg-checkout.js';
 import { mapPgError, pgSqlState } from './pg-errors.js';
 import type { PgRequestLog } from './pg-request-log.js';
-import { PgSqlTx } from './pg-sql-tx.js';
+import { PgBatchTx } from './pg-batch-tx.js';
 
 /** How many times a batch the server rolled back for a conflict (40001, 40P01) runs again before it fails as BUSY. */
 export const DEFAULT_CONFLICT_RETRIES = 5;
@@ -101,7 +101,7 @@ export class PgBatchExecutor {
     };
     try {
       await q('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const tx = new PgSqlTx(client);
+      const tx = new PgBatchTx(client);
       const outcomes: BatchItemOutcome[] = [];
       const pendingChanges: PendingChange[] = [];
       const inBatch = new Map<string, { index: number; outcome: number }>();

@@ -7,7 +7,7 @@ import { preparePgQuery } from './sql-placeholders.js';
  * never for a transaction).
  */
 export interface PgQueryable {
-  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: { text: string; values: unknown[]; queryMode?: 'extended' }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /**

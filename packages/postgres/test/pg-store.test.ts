@@ -143,6 +143,29 @@ describe.runIf(runPostgresTests)('PgStore: batches on PostgreSQL', () => {
     expect(await stores[0]!.executeWrite(item('DeactivateLowestSkill', {}))).toBeNull();
   });
 
+  it('runs raw SQL (Exec, ExecBatch) with bound values, one statement each, all or nothing', async () => {
+    const store = await open(await server.database());
+    await store.executeWrite(item('Exec', { sql: 'CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)' }));
+    expect(await store.executeWrite(item('Exec', { sql: 'INSERT INTO notes (id, body) VALUES (?, ?)', params: ['n1', 'one'] }))).toEqual({
+      changes: 1,
+      last_insert_rowid: 0,
+    });
+    const errors = await Promise.all(
+      [
+        item('Exec', { sql: "INSERT INTO notes (id, body) VALUES ('n2', 'x'); DELETE FROM notes" }),
+        item('Exec', { sql: 'INSERT INTO no_such_table (id) VALUES (?)', params: ['x'] }),
+        item('ExecBatch', { statements: [{ sql: "INSERT INTO notes (id, body) VALUES ('n3', 'x')" }, { sql: "INSERT INTO notes (id, body) VALUES ('n1', 'dup')" }] }),
+      ].map((i) => store.executeWrite(i).then(() => undefined, (e: unknown) => e as WriteError)),
+    );
+    expect(errors.map((e) => [e?.code, e?.field])).toEqual([
+      ['INVALID_PARAMS', 'params.sql'],
+      ['INVALID_PARAMS', 'params.sql'],
+      ['CONFLICT', undefined],
+    ]);
+    // Nothing of the failed writes stands: not the second statement's DELETE, not the batch's first INSERT.
+    expect(await store.reader.all('SELECT id, body FROM notes ORDER BY id')).toEqual([{ id: 'n1', body: 'one' }]);
+  });
+
   it('runs read-only SQL through query() and refuses a statement that writes as INVALID_PARAMS', async () => {
     const store = await open(await server.database());
     expect(await store.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
