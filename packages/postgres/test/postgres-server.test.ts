@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { runPostgresTests, startPostgresServer } from '../../../test/helpers/postgres-server.js';
+import { runPostgresTests, startPostgresServer, usePostgres } from '../../../test/helpers/postgres-server.js';
+
+const shared = usePostgres();
 
 async function setting(url: string, name: string): Promise<string> {
   const c = new pg.Client({ connectionString: url });
@@ -14,17 +16,22 @@ async function setting(url: string, name: string): Promise<string> {
 }
 
 describe.runIf(runPostgresTests)('the test PostgreSQL server', () => {
-  it('runs durable by default, on a unix socket only, and stop removes it (twice is fine)', async () => {
-    const server = await startPostgresServer();
+  it('runs durable by default, on a unix socket only, in the C locale, a fresh database each time', async () => {
+    const server = shared.server();
+    expect(await setting(server.url, 'fsync')).toBe('on');
+    expect(await setting(server.url, 'synchronous_commit')).toBe('on');
+    expect(await setting(server.url, 'listen_addresses')).toBe('');
+    expect(await setting(server.url, 'lc_collate')).toBe('C');
+    const a = await shared.database();
+    const b = await shared.database();
+    expect(a).not.toBe(b);
+    expect(await setting(a, 'server_encoding')).toBe('UTF8');
+  });
+
+  it('has an explicitly faster variant without fsync; stop removes the server and its directory, and is safe twice', async () => {
+    const server = await startPostgresServer({ durable: false });
     try {
-      expect(await setting(server.url, 'fsync')).toBe('on');
-      expect(await setting(server.url, 'synchronous_commit')).toBe('on');
-      expect(await setting(server.url, 'listen_addresses')).toBe('');
-      expect(await setting(server.url, 'lc_collate')).toBe('C');
-      const a = await server.createDatabase();
-      const b = await server.createDatabase();
-      expect(a).not.toBe(b);
-      expect(await setting(a, 'server_encoding')).toBe('UTF8');
+      expect(await setting(server.url, 'fsync')).toBe('off');
     } finally {
       await server.stop();
       await server.stop();
@@ -32,14 +39,5 @@ describe.runIf(runPostgresTests)('the test PostgreSQL server', () => {
     expect(existsSync(server.dataDir)).toBe(false);
     expect(existsSync(server.socketDir)).toBe(false);
     expect(() => process.kill(server.pid, 0)).toThrow();
-  });
-
-  it('has an explicitly faster variant without fsync', async () => {
-    const server = await startPostgresServer({ durable: false });
-    try {
-      expect(await setting(server.url, 'fsync')).toBe('off');
-    } finally {
-      await server.stop();
-    }
   });
 });
