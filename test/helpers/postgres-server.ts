@@ -66,8 +66,10 @@ export interface PostgresServer {
    * Creates a fresh, empty database and returns its URL. By default it has the
    * cluster's C locale; `icuLocale` (`en-US`) gives it a linguistic default collation,
    * as many production servers have, to show what does not depend on the locale.
+   * `template` copies another database of the server (one nobody is connected to):
+   * a schema migrated once for many tests.
    */
-  createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string>;
+  createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string; readonly template?: string }): Promise<string>;
   /** Stops the server (fast shutdown) and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -233,14 +235,14 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     },
     owner: user === undefined ? undefined : { uid: user.uid, gid: user.gid },
     urlOf,
-    async createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string }): Promise<string> {
-      const { name, icuLocale } = typeof options === 'string' ? { name: options, icuLocale: undefined } : (options ?? {});
+    async createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string; readonly template?: string }): Promise<string> {
+      const { name, icuLocale, template } = typeof options === 'string' ? { name: options, icuLocale: undefined, template: undefined } : (options ?? {});
       const db = name ?? `t${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;
       const locale = icuLocale === undefined ? '' : ` LOCALE_PROVIDER icu ICU_LOCALE ${pg.escapeLiteral(icuLocale)} LOCALE 'C'`;
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} TEMPLATE template0 ENCODING 'UTF8'${locale}`);
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} TEMPLATE ${pg.escapeIdentifier(template ?? 'template0')} ENCODING 'UTF8'${locale}`);
       } finally {
         await client.end();
       }

@@ -1,0 +1,246 @@
+/**
+ * The engine factory of the parametrised suites: one suite per claim, run on every
+ * engine scribe has (`describe.each(TEST_ENGINES)`), never a copy per engine.
+ *
+ * - {@link useEngines} at the top of a test file: starts one PostgreSQL server for the
+ *   file (when {@link runPostgresTests}) and gives each test a fresh database of it, or a
+ *   fresh SQLite file in a temp dir.
+ * - `openTestNode(engine, options)`: a node as an application opens it (`openNode`):
+ *   a SQLite primary in a temp dir, or a peer of the PostgreSQL server.
+ * - `openTestStore(engine, options)`: the store below the node with a manual clock
+ *   (the querier suites assert the times the store writes), the same methods on both
+ *   engines (async), and a Querier whose writes run directly on it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+import { uuidv7 } from '@scribe/protocol';
+import {
+  Store,
+  StoreReads,
+  createQuerier,
+  type BatchItem,
+  type BatchResult,
+  type Migration,
+  type MigrationSet,
+  type Querier,
+  type RequestRecord,
+  type StoredChange,
+  type WriteRegistry,
+} from '@scribe/store';
+import { PgStore } from '@scribe/postgres';
+import { openNode, type OpenNodeOptions, type OpenPgNodeOptions, type PgScribeNode, type ScribeNode } from '@scribe/node';
+import { runPostgresTests, usePostgres, type PostgresServerOptions } from './postgres-server.js';
+
+/** Every engine scribe runs on. */
+export const ENGINES = ['sqlite', 'postgres'] as const;
+/** One of {@link ENGINES}. */
+export type Engine = (typeof ENGINES)[number];
+
+/**
+ * The engines this run tests: SQLite always, PostgreSQL where {@link runPostgresTests}
+ * says (its binaries are installed; always in CI, where a missing server fails).
+ */
+export const TEST_ENGINES: readonly Engine[] = runPostgresTests ? ENGINES : ['sqlite'];
+
+/** The options both engines' nodes take (the engine-specific ones are the factory's). */
+export type TestNodeOptions = Omit<OpenNodeOptions, 'dbPath' | keyof OpenPgNodeOptions> &
+  Pick<OpenPgNodeOptions, 'instanceId' | 'logger' | 'plugins' | 'registry' | 'migrations' | 'autoMigrate' | 'writeTimeoutMs' | 'maintenance' | 'changeRetention' | 'requestRetention'> & {
+    /** PostgreSQL only: how often the change feed reads while LISTEN is down. */
+    readonly changePollMs?: number;
+  };
+
+/** A node of either engine: the API the suites use is the same on both. */
+export type TestNode = ScribeNode | PgScribeNode;
+
+/** A time the test moves by hand, so the times the store writes can be asserted exactly. */
+export class ManualClock {
+  #ms: number;
+  constructor(start = Date.parse('2025-01-02T03:04:05.000Z')) {
+    this.#ms = start;
+  }
+  /** The function to hand to the store's `clock`. */
+  readonly fn = (): Date => new Date(this.#ms);
+  /** The current time as the store writes it (RFC 3339, UTC, milliseconds). */
+  get iso(): string {
+    return new Date(this.#ms).toISOString();
+  }
+  /** Moves time forward and returns the new time as the store writes it. */
+  advance(ms = 1000): string {
+    this.#ms += ms;
+    return this.iso;
+  }
+}
+
+/** Options of {@link EngineFactory.openTestStore}. */
+export interface TestStoreOptions {
+  readonly registry?: WriteRegistry;
+  readonly plugins?: readonly MigrationSet[];
+  /** Application migrations; give PostgreSQL DDL (`up: { sqlite, postgres }`) where the suite runs on both. */
+  readonly migrations?: readonly Migration[];
+  readonly clock?: ManualClock;
+  readonly requestRetention?: number;
+  readonly changeRetention?: number;
+}
+
+/** The store of one engine, as the suites see it: the same (async) methods on both. */
+export interface TestStore {
+  readonly engine: Engine;
+  readonly clock: ManualClock;
+  /** Reads and writes (writes run directly on the store, source `local`, a fresh request id unless given). */
+  readonly q: Querier;
+  readonly registry: WriteRegistry;
+  executeBatch(items: readonly BatchItem[]): Promise<BatchResult>;
+  executeWrite(item: BatchItem): Promise<unknown>;
+  findRequest(requestId: string): Promise<RequestRecord | undefined>;
+  changesSince(seq: number, limit?: number): Promise<StoredChange[]>;
+  latestChangeSeq(): Promise<number>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;
+  /** Every row of the agent tables and the change log, in insertion order (equal before and after: nothing changed). */
+  snapshot(): Promise<Record<string, unknown[]>>;
+}
+
+const AGENT_TABLES = ['projects', 'sessions', 'messages', 'files', 'skill_library', 'prompt_templates', 'session_scores'];
+
+/** What {@link useEngines} gives a test file. */
+export interface EngineFactory {
+  /** A fresh SQLite file path (temp dir) or PostgreSQL database URL of the file's server (with `schema` migrated when given). */
+  location(engine: Engine, schema?: { plugins?: readonly MigrationSet[]; migrations?: readonly Migration[] }): Promise<{ dbPath: string } | { url: string }>;
+  /** Opens a node on a fresh database of `engine`, closed when the test finishes. */
+  openTestNode(engine: Engine, options?: TestNodeOptions): Promise<TestNode>;
+  /** Opens another node on the same database as `node` (SQLite: a secondary; PostgreSQL: another peer). */
+  openPeer(engine: Engine, of: { dbPath: string } | { url: string }, options?: TestNodeOptions): Promise<TestNode>;
+  /** Opens a store on a fresh database of `engine`, closed when the test finishes. */
+  openTestStore(engine: Engine, options?: TestStoreOptions): Promise<TestStore>;
+}
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-engine-'));
+  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Call once at the top of a test file: one PostgreSQL server for the file (started in
+ * `beforeAll` when {@link runPostgresTests}; `durable: false` only where durability is
+ * not what the file claims) and a fresh database per test.
+ */
+export function useEngines(serverOptions: PostgresServerOptions = {}): EngineFactory {
+  const server = usePostgres(serverOptions);
+  // Migrating a fresh database runs dozens of DDL statements; each schema is migrated
+  // once per file into a template database and every test gets a copy of it.
+  const templates = new Map<string, Promise<string>>();
+  const database = (schema: { plugins?: readonly MigrationSet[] | undefined; migrations?: readonly Migration[] | undefined }): Promise<string> => {
+    const key = JSON.stringify([schema.plugins?.map((p) => [p.name, p.migrations]) ?? [], schema.migrations ?? []], (_, v: unknown) =>
+      typeof v === 'function' ? String(v) : v,
+    );
+    let template = templates.get(key);
+    if (template === undefined) {
+      template = (async () => {
+        const name = `template_${templates.size}_${process.pid}`;
+        const url = await server.server().createDatabase(name);
+        const store = await PgStore.open({
+          url,
+          max: 1,
+          ...(schema.plugins === undefined ? {} : { plugins: schema.plugins }),
+          ...(schema.migrations === undefined ? {} : { migrations: schema.migrations }),
+        });
+        await store.close();
+        return name;
+      })();
+      templates.set(key, template);
+    }
+    return template.then((name) => server.server().createDatabase({ template: name }));
+  };
+  const location = async (engine: Engine, schema: Parameters<typeof database>[0] = {}): Promise<{ dbPath: string } | { url: string }> =>
+    engine === 'sqlite' ? { dbPath: path.join(tempDir(), 'scribe.db') } : { url: await database(schema) };
+  const open = async (at: { dbPath: string } | { url: string }, options: TestNodeOptions): Promise<TestNode> => {
+    const { changePollMs, ...common } = options;
+    const node: TestNode =
+      'url' in at
+        ? await openNode({ ...common, url: at.url, ...(changePollMs === undefined ? {} : { changePollMs }) } as OpenPgNodeOptions)
+        : await openNode({ ...common, dbPath: at.dbPath } as OpenNodeOptions);
+    onTestFinished(() => node.close());
+    return node;
+  };
+  return {
+    location,
+    openTestNode: async (engine, options = {}) => open(await location(engine, options), options),
+    openPeer: (_engine, at, options = {}) => open(at, options),
+    async openTestStore(engine, options = {}) {
+      const clock = options.clock ?? new ManualClock();
+      const common = {
+        clock: clock.fn,
+        ...(options.registry === undefined ? {} : { registry: options.registry }),
+        ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
+        ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
+        ...(options.requestRetention === undefined ? {} : { requestRetention: options.requestRetention }),
+        ...(options.changeRetention === undefined ? {} : { changeRetention: options.changeRetention }),
+      };
+      if (engine === 'sqlite') {
+        const store = Store.open({ path: path.join(tempDir(), 'scribe.db'), ...common });
+        onTestFinished(() => store.close());
+        return testStore(engine, clock, store, {
+          reads: store.reads,
+          query: async (sql, params) => store.query(sql, params),
+          findRequest: async (id) => store.findRequest(id),
+          changesSince: async (seq, limit) => store.changesSince(seq, limit),
+          latestChangeSeq: async () => store.latestChangeSeq(),
+        });
+      }
+      const store = await PgStore.open({ url: await database(options), max: 4, ...common });
+      onTestFinished(() => store.close());
+      return testStore(engine, clock, store, {
+        reads: new StoreReads(store.reader),
+        query: (sql, params) => store.query(sql, params),
+        findRequest: (id) => store.findRequest(id),
+        changesSince: (seq, limit) => store.changesSince(seq, limit),
+        latestChangeSeq: () => store.latestChangeSeq(),
+      });
+    },
+  };
+}
+
+interface StoreParts {
+  reads: StoreReads;
+  query<T>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;
+  findRequest(id: string): Promise<RequestRecord | undefined>;
+  changesSince(seq: number, limit?: number): Promise<StoredChange[]>;
+  latestChangeSeq(): Promise<number>;
+}
+
+function testStore(
+  engine: Engine,
+  clock: ManualClock,
+  store: { registry: WriteRegistry; executeBatch(items: readonly BatchItem[]): Promise<BatchResult>; executeWrite(item: BatchItem): Promise<unknown> },
+  parts: StoreParts,
+): TestStore {
+  const q = createQuerier({
+    store: { reads: parts.reads, query: (sql, params) => parts.query(sql, params) },
+    write: async (method, params, options) =>
+      store.executeWrite({
+        meta: { source_instance_id: 'local', request_id: options?.requestId ?? uuidv7(), timestamp: new Date().toISOString() },
+        method,
+        params: params === undefined ? null : params,
+      }),
+  });
+  return {
+    engine,
+    clock,
+    q,
+    registry: store.registry,
+    executeBatch: (items) => store.executeBatch(items),
+    executeWrite: (item) => store.executeWrite(item),
+    findRequest: parts.findRequest,
+    changesSince: parts.changesSince,
+    latestChangeSeq: parts.latestChangeSeq,
+    query: (sql, params) => parts.query(sql, params),
+    async snapshot() {
+      const out: Record<string, unknown[]> = {};
+      for (const t of AGENT_TABLES) out[t] = await parts.query(`SELECT * FROM ${t} ORDER BY rowid`);
+      out['_scribe_changes'] = await parts.query('SELECT * FROM _scribe_changes ORDER BY seq');
+      return out;
+    },
+  };
+}
