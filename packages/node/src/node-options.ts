@@ -53,6 +53,10 @@ export interface OpenNodeOptions {
   migrations?: readonly Migration[];
   /** Apply pending migrations when becoming primary. Default true. */
   autoMigrate?: boolean;
+  /** Request records the primary keeps (newest), as on the PostgreSQL node. Default the store's `DEFAULT_REQUEST_RETENTION`. */
+  requestRetention?: number;
+  /** Change events the primary keeps (newest); a change-feed reader further behind gets RESYNC_NEEDED. Default the store's `DEFAULT_CHANGE_RETENTION`. */
+  changeRetention?: number;
   /**
    * Create a new, empty database file even where the runtime directory records that
    * one was in use (it was deleted). Default false: a node refuses with DATABASE_GONE
@@ -125,6 +129,11 @@ export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
     throw new TypeError(
       `Expected 'synchronous' to be one of ${SYNCHRONOUS_LEVELS.join(', ')}, got ${String(options.synchronous)}`,
     );
+  }
+  for (const name of ['requestRetention', 'changeRetention'] as const) {
+    const v = options[name];
+    // Checked here too (the store checks it when a primary opens it): a bad value fails the start, not a later promotion.
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TypeError(`Expected '${name}' to be an integer from 1 and up, got ${String(v)}`);
   }
   if (options.endpoints !== undefined) {
     for (const key of ['router', 'pub'] as const) {

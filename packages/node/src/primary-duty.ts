@@ -85,6 +85,8 @@ export async function startPrimaryDuty(ctx: NodeContext, epoch: number, signal: 
       plugins: ctx.plugins.plugins,
       ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.autoMigrate === undefined ? {} : { autoMigrate: options.autoMigrate }),
+      ...(options.requestRetention === undefined ? {} : { requestRetention: options.requestRetention }),
+      ...(options.changeRetention === undefined ? {} : { changeRetention: options.changeRetention }),
       logger: log,
     });
     enforceSidecarModes(ctx.paths.dbPath, ctx.modes);
