@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { READ_NAMES, SqliteReader, StoreReads, type ReadName, type SqlParams, type SqlReader } from '@scribe/store';
+import { READ_NAMES, SqliteReader, StoreReads, type SqlParams, type SqlReader } from '@scribe/store';
+import { populateForReads, readAll } from './read-fixtures.js';
 import { harness, type Harness } from './helpers.js';
 
 // The reads are defined once for SQLite and PostgreSQL. Two things the SQLite suite
@@ -9,73 +10,6 @@ import { harness, type Harness } from './helpers.js';
 //   no entity may expose it (nor any other column its type does not name);
 // - SQLite sorts NULL first ascending and PostgreSQL last, so every ORDER BY on a
 //   value that can be NULL must say where NULLs go, or the engines disagree.
-
-/** Arguments for every read; the compiler refuses this table when a read is added without an entry. */
-const ARGS: { [K in ReadName]: Parameters<StoreReads[K]> } = {
-  getProject: ['p-opened'],
-  getProjectByPath: ['/never'],
-  listProjects: [],
-  getSessionByID: ['s1'],
-  getSession: ['s1'],
-  listSessions: [],
-  listAllSessions: [],
-  listChildSessions: ['s1'],
-  getMessage: ['m1'],
-  listMessagesBySession: ['s1'],
-  listMessages: ['s1'],
-  getFile: ['f-a1'],
-  getFileByPathAndSession: [{ path: 'a.ts', session_id: 's1' }],
-  listFilesByPath: ['a.ts'],
-  listFilesBySession: ['s1'],
-  listLatestSessionFiles: ['s1'],
-  listNewFiles: [],
-  listFiles: ['s1'],
-  listLatestFiles: ['s1'],
-  getSkill: ['k1'],
-  listActiveSkillsByType: [{ task_type: 'code', limit: 10 }],
-  listAllActiveSkills: [],
-  listActiveSkills: [],
-  countActiveSkills: [],
-  listSkills: [],
-  getPromptTemplate: ['t-scored'],
-  listActiveTemplatesBySection: ['system'],
-  countPromptTemplates: [],
-  listPromptTemplates: ['system'],
-  getUCBStats: ['t-scored'],
-  listUCBRanking: [],
-  getSessionScore: ['s1'],
-  getSessionScoreByID: ['sc1'],
-  countSessionScores: [],
-  listSessionScores: [10],
-  listSessionScoresBySession: ['s1'],
-  getTokenBaseline: [10],
-  getEvaluatorStats: [],
-};
-
-/** A database where every read has something to answer, NULLs included (a never-opened project, a never-scored template). */
-async function populate(h: Harness): Promise<void> {
-  const { q, clock } = h;
-  await q.createProject({ id: 'p-never', name: 'never', path: '/never' });
-  clock.advance();
-  await q.createProject({ id: 'p-opened', name: 'opened', path: '/opened', last_opened: '2025-01-01T00:00:00.000Z' });
-  await q.createSession({ id: 's1', title: 'one' });
-  await q.createSession({ id: 's1-child', title: 'child', parent_session_id: 's1' });
-  await q.createMessage({ id: 'm1', session_id: 's1', role: 'user', parts: '[]' });
-  await q.createFile({ id: 'f-a1', session_id: 's1', path: 'a.ts', content: 'a1' });
-  clock.advance();
-  await q.createFile({ id: 'f-a2', session_id: 's1', path: 'a.ts', content: 'a2' });
-  await q.insertSkill({ id: 'k1', title: 'skill', content: 'do it', task_type: 'code', success_rate: 0.5 });
-  await q.insertPromptTemplate({ id: 't-scored', name: 'b', section: 'system', content: 'x' });
-  await q.insertPromptTemplate({ id: 't-never', name: 'a', section: 'system', content: 'y' });
-  await q.insertSessionScore({ id: 'sc1', session_id: 's1', template_id: 't-scored', reward: 0.25, prompt_tokens: 3, completion_tokens: 4 });
-}
-
-/** Runs every read on `reads` and returns the answers by name. */
-async function readAll(reads: StoreReads): Promise<Record<ReadName, unknown>> {
-  const out: Partial<Record<ReadName, unknown>> = {};
-  for (const name of READ_NAMES) out[name] = await Reflect.apply(reads[name], reads, ARGS[name]);
-  return out as Record<ReadName, unknown>;
-}
 
 /** Every object an answer holds (the answer itself, or the rows of a list). */
 function entitiesOf(answer: unknown): Record<string, unknown>[] {
@@ -136,8 +70,8 @@ function secondConnection(h: Harness): Database.Database {
 describe('reads defined once for SQLite and PostgreSQL', () => {
   it('every read answers something on the populated database (so the checks below are not vacuous)', async () => {
     const h = harness();
-    await populate(h);
-    const answers = await readAll(h.store.reads);
+    await populateForReads(h.q, () => h.clock.advance());
+    const answers = await readAll(h.store.reads, READ_NAMES);
     for (const name of READ_NAMES) {
       const a = answers[name];
       expect(a === undefined || (Array.isArray(a) && a.length === 0) || a === 0, `${name} answered ${JSON.stringify(a)}`).toBe(false);
@@ -146,9 +80,9 @@ describe('reads defined once for SQLite and PostgreSQL', () => {
 
   it('no entity carries rowid or any column its type does not name, even when the rows do (as on PostgreSQL)', async () => {
     const h = harness();
-    await populate(h);
-    const plain = await readAll(h.store.reads);
-    const widened = await readAll(new StoreReads(new RowidColumnsReader(new SqliteReader(secondConnection(h)))));
+    await populateForReads(h.q, () => h.clock.advance());
+    const plain = await readAll(h.store.reads, READ_NAMES);
+    const widened = await readAll(new StoreReads(new RowidColumnsReader(new SqliteReader(secondConnection(h)))), READ_NAMES);
     for (const name of READ_NAMES) {
       for (const entity of [...entitiesOf(plain[name]), ...entitiesOf(widened[name])]) {
         expect(Object.keys(entity), name).not.toContain('rowid');
@@ -168,10 +102,10 @@ describe('reads defined once for SQLite and PostgreSQL', () => {
 
   it('every ORDER BY term on a value that can be NULL says NULLS FIRST or NULLS LAST', async () => {
     const h = harness();
-    await populate(h);
+    await populateForReads(h.q, () => h.clock.advance());
     const db = secondConnection(h);
     const recorder = new RecordingReader(new SqliteReader(db));
-    await readAll(new StoreReads(recorder));
+    await readAll(new StoreReads(recorder), READ_NAMES);
     const nullable = nullableColumns(db);
     const checked: string[] = [];
     const problems: string[] = [];
@@ -200,11 +134,14 @@ describe('reads defined once for SQLite and PostgreSQL', () => {
 
   it('listProjects puts never-opened projects last, and listUCBRanking never-scored templates last', async () => {
     const h = harness();
-    await populate(h);
-    expect((await h.store.reads.listProjects()).map((p) => p.id)).toEqual(['p-opened', 'p-never']);
-    // 't-never' sorts first by name: only the explicit NULLS LAST puts it after the scored one.
+    await populateForReads(h.q, () => h.clock.advance());
+    expect((await h.store.reads.listProjects()).map((p) => p.id)).toEqual(['p-opened', 'p-never-2', 'p-never']);
+    // Never-scored templates (no stored score) come after the scored ones, then by name in byte order ('B' < 'Other' < 'a').
     expect((await h.store.reads.listUCBRanking()).map((r) => [r.id, r.ucb_score])).toEqual([
       ['t-scored', 0.25],
+      ['t-under', 0],
+      ['t-Never', 9999],
+      ['t-other', 9999],
       ['t-never', 9999],
     ]);
   });
