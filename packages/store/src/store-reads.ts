@@ -35,8 +35,9 @@ import type { SqlReader, SqlValue } from './sql-tx.js';
  *   column of the same name on the tables read here (projects, sessions, messages,
  *   files, skill_library, session_scores); rows are mapped to entity fields
  *   ({@link toEntity}), so `rowid` never reaches a caller;
- * - text sort keys compare bytewise on both: SQLite's default collation is binary,
- *   and on PostgreSQL each such key gets `COLLATE "C"` (the one dialect branch here);
+ * - text sort keys and comparisons are byte order on both: SQLite's default collation
+ *   is binary, and PostgreSQL's schema declares every text column `COLLATE "C"`, so no
+ *   read needs a dialect branch (whatever the database's own collation);
  * - averages are cast to DOUBLE PRECISION (PostgreSQL's AVG over integers is `numeric`,
  *   which its driver returns as a string); counts rely on the PostgreSQL engine
  *   parsing int8 as a number;
@@ -47,13 +48,10 @@ import type { SqlReader, SqlValue } from './sql-tx.js';
  */
 export class StoreReads {
   readonly #reader: SqlReader;
-  /** Appended to a text sort key: byte order on both engines. */
-  readonly #bytes: string;
 
   /** Reads through `reader`. */
   constructor(reader: SqlReader) {
     this.#reader = reader;
-    this.#bytes = reader.dialect === 'postgres' ? ' COLLATE "C"' : '';
   }
 
   async #one<T>(table: string, sql: string, ...params: SqlValue[]): Promise<T | undefined> {
@@ -165,7 +163,7 @@ export class StoreReads {
        INNER JOIN (SELECT path, MAX(created_at) AS max_created_at FROM files GROUP BY path) latest
          ON f.path = latest.path AND f.created_at = latest.max_created_at
        WHERE f.session_id = ?
-       ORDER BY f.path${this.#bytes}, f.rowid`,
+       ORDER BY f.path, f.rowid`,
       sessionId,
     );
   }
@@ -187,7 +185,7 @@ export class StoreReads {
   }
   /** Every version of every file of a session, by path then version. */
   async listFiles(sessionId: string): Promise<FileRecord[]> {
-    return this.#many('files', `SELECT * FROM files WHERE session_id = ? ORDER BY path${this.#bytes}, version`, sessionId);
+    return this.#many('files', 'SELECT * FROM files WHERE session_id = ? ORDER BY path, version', sessionId);
   }
   /** The highest version of each path within one session, by path. */
   async listLatestFiles(sessionId: string): Promise<FileRecord[]> {
@@ -195,7 +193,7 @@ export class StoreReads {
       'files',
       `SELECT f.* FROM files f
        WHERE f.session_id = ? AND f.version = (SELECT MAX(version) FROM files g WHERE g.session_id = f.session_id AND g.path = f.path)
-       ORDER BY f.path${this.#bytes}`,
+       ORDER BY f.path`,
       sessionId,
     );
   }
@@ -217,7 +215,7 @@ export class StoreReads {
       'skill_library',
       `SELECT * FROM skill_library
        WHERE is_active = 1 AND (task_type = ? OR task_type = 'general' OR task_type IS NULL)
-       ORDER BY success_rate DESC, usage_count DESC, created_at, id${this.#bytes}
+       ORDER BY success_rate DESC, usage_count DESC, created_at, id
        LIMIT ?`,
       params.task_type,
       max,
@@ -227,7 +225,7 @@ export class StoreReads {
   async listAllActiveSkills(): Promise<Skill[]> {
     return this.#many(
       'skill_library',
-      `SELECT * FROM skill_library WHERE is_active = 1 ORDER BY success_rate DESC, usage_count DESC, created_at, id${this.#bytes}`,
+      'SELECT * FROM skill_library WHERE is_active = 1 ORDER BY success_rate DESC, usage_count DESC, created_at, id',
     );
   }
   /** Alias of {@link listAllActiveSkills} (scribe's earlier name). */
@@ -265,7 +263,7 @@ export class StoreReads {
        FROM prompt_templates pt
        LEFT JOIN prompt_ucb_stats us ON pt.id = us.template_id
        WHERE pt.section = ? AND pt.is_active = 1
-       ORDER BY us.ucb_score DESC NULLS LAST, pt.name${this.#bytes}, pt.version DESC, pt.id${this.#bytes}`,
+       ORDER BY us.ucb_score DESC NULLS LAST, pt.name, pt.version DESC, pt.id`,
       section,
     );
   }
@@ -275,10 +273,9 @@ export class StoreReads {
   }
   /** Templates of one section (or all), by section, name, then newest version first. */
   async listPromptTemplates(section?: string): Promise<PromptTemplate[]> {
-    const b = this.#bytes;
     return section === undefined
-      ? this.#many('prompt_templates', `SELECT * FROM prompt_templates ORDER BY section${b}, name${b}, version DESC, id${b}`)
-      : this.#many('prompt_templates', `SELECT * FROM prompt_templates WHERE section = ? ORDER BY name${b}, version DESC, id${b}`, section);
+      ? this.#many('prompt_templates', 'SELECT * FROM prompt_templates ORDER BY section, name, version DESC, id')
+      : this.#many('prompt_templates', 'SELECT * FROM prompt_templates WHERE section = ? ORDER BY name, version DESC, id', section);
   }
   /** `GetUCBStats`: the statistics of a template, or undefined when it was never scored. */
   async getUCBStats(templateId: string): Promise<PromptUcbStat | undefined> {
@@ -300,7 +297,7 @@ export class StoreReads {
        FROM prompt_templates pt
        LEFT JOIN prompt_ucb_stats us ON pt.id = us.template_id
        WHERE pt.is_active = 1
-       ORDER BY us.ucb_score DESC NULLS LAST, pt.name${this.#bytes}, pt.version DESC, pt.id${this.#bytes}`,
+       ORDER BY us.ucb_score DESC NULLS LAST, pt.name, pt.version DESC, pt.id`,
     );
   }
 
