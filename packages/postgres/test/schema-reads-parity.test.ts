@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { BUILTIN_MIGRATIONS, BUILTIN_NAMESPACE, SqliteReader, Store, StoreReads, orderMigrations, type SqlValue } from '@scribe/store';
+import { BUILTIN_MIGRATIONS, BUILTIN_NAMESPACE, READ_NAMES, SqliteReader, Store, StoreReads, orderMigrations, type SqlValue } from '@scribe/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPgMigrations } from '../src/pg-migrations.js';
 import { createPgPool } from '../src/pg-pool.js';
@@ -111,7 +111,7 @@ describe.runIf(runPostgresTests)('the PostgreSQL schema under the reads both eng
 
   beforeAll(async () => {
     // A linguistic default collation (ICU en-US), as many servers have: text must still
-    // sort by bytes, as on SQLite (the columns are COLLATE "C", and the reads say so too).
+    // sort by bytes, as on SQLite (the columns are COLLATE "C"; the reads have no per-engine SQL).
     pool = createPgPool({ url: await server.server().createDatabase({ icuLocale: 'en-US' }) });
     await applyPgMigrations(pool, orderMigrations([{ name: BUILTIN_NAMESPACE, migrations: BUILTIN_MIGRATIONS }]));
     dir = mkdtempSync(path.join(tmpdir(), 'scribe-pg-reads-'));
@@ -130,6 +130,10 @@ describe.runIf(runPostgresTests)('the PostgreSQL schema under the reads both eng
     sqlite?.close();
     await pool?.end();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('calls every read (a read added to StoreReads must be added to CALLS)', () => {
+    expect(new Set(CALLS.map(([name]) => name))).toEqual(new Set(READ_NAMES));
   });
 
   it.each(CALLS)('%s(%j) returns the same on both engines', async (name, args) => {
