@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { appliedMigrations, BUILTIN_NAMESPACE, versionsByNamespace } from './migrations.js';
+import { BUILTIN_NAMESPACE, versionsByNamespace } from './migrations.js';
+import { appliedMigrations } from './sqlite-migrations.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /** What a database file holds, as `scribe backup` and `scribe restore` report it. */

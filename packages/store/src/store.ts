@@ -8,8 +8,6 @@ import { createDefaultRegistry } from './default-registry.js';
 import {
   APPLICATION_NAMESPACE,
   BUILTIN_NAMESPACE,
-  appliedMigrations,
-  applyMigrations,
   checkApplicationMigrations,
   checkNotNewer,
   migrationLabel,
@@ -19,6 +17,7 @@ import {
   type MigrationId,
   type OrderedMigration,
 } from './migrations.js';
+import { appliedMigrations, applyMigrations } from './sqlite-migrations.js';
 import { readOnlyQuery } from './read-guard.js';
 import { RequestLog, type RequestRecord } from './request-log.js';
 import type { SqlReader } from './sql-tx.js';
