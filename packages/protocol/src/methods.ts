@@ -15,7 +15,7 @@ export const RPC_METHODS = Object.freeze({
 /** One of the values of {@link RPC_METHODS}. */
 export type RpcMethod = (typeof RPC_METHODS)[keyof typeof RPC_METHODS];
 
-/** The two roles a cluster member can have. */
+/** The roles a member can have: `primary` and `secondary` of a SQLite cluster, `peer` of a PostgreSQL server. */
 export const ROLES = ['primary', 'secondary', 'peer'] as const;
 /** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
