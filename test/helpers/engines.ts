@@ -14,6 +14,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { onTestFinished } from 'vitest';
 import { uuidv7 } from '@scribe/protocol';
 import {
@@ -243,4 +245,29 @@ function testStore(
       return out;
     },
   };
+}
+
+/**
+ * Runs one statement on the database at `at` behind scribe's back (its own connection,
+ * not a node's), as a bug or a bad disk would change a row. Positional `?` values on
+ * SQLite; write PostgreSQL's `$1` where the statement takes values there.
+ */
+export async function writeBehindTheBack(at: { dbPath: string } | { url: string }, sql: string): Promise<void> {
+  if ('dbPath' in at) {
+    const db = new Database(at.dbPath);
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare(sql).run();
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: at.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
