@@ -7,9 +7,12 @@
 //     each forwarding `count` CreateMessage writes with K (--inflight) in flight;
 //   - direct: P processes writing the same rows straight into the file with
 //     better-sqlite3 (WAL, busy_timeout 5000), one transaction per write, one at a time;
-//   - limit (once per sync level): one process writing the same rows through the
-//     Store's batch executor (request record and change events paid), 256 writes per
-//     transaction, no network: the one-writer limit of this machine;
+//   - limit (once per sync level): one process writing the same rows as plain
+//     INSERT/UPDATE statements, 256 writes per transaction, no network, no bookkeeping:
+//     the one-writer limit of this machine;
+//   - store alone (once per sync level): one process writing the same rows through the
+//     Store's batch executor (savepoint, request record and change events paid), 256
+//     writes per transaction, no network: what the store itself costs per write;
 //   - payloads (at P = 4, or the largest P run): scribe and direct with `parts` of
 //     each --payloads size;
 // and the latency of a single forwarded write on an idle cluster (one secondary,
@@ -78,9 +81,9 @@ const payloadCountBase = Number(values['payload-count'] ?? (values.quick ? 20 : 
 const payloadCountFor = (bytes) => Math.max(1, Math.min(payloadCountBase, Math.floor((8 * 1024 * 1024) / bytes)));
 /** The P of the payload rows: 4 if it is run, else the largest P. */
 const payloadProcs = procsList.includes(4) ? 4 : Math.max(...procsList);
-/** Writes of the one-writer limit: as many as all processes of the largest P write. */
+/** Writes of the one-writer limit (and of the store alone): as many as all processes of the largest P write. */
 const limitCountFor = (sync) => Math.max(...procsList) * countFor(sync);
-/** Writes per transaction of the limit (scripts/bench/worker.js LIMIT_BATCH). */
+/** Writes per transaction of the limit and the store alone (scripts/bench/worker.js LIMIT_BATCH). */
 const LIMIT_BATCH = 256;
 for (const [name, v] of [['--payload-count', payloadCountBase], ...payloadSizes.map((b) => ['--payloads', b])]) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer, got ${v}`);
@@ -262,29 +265,29 @@ const ratio = (s, other) => (other && other.throughput > 0 && s ? +(s.throughput
 const fmtX = (x) => (x === null ? '–' : `${x.toFixed(2)}×`);
 const fmtPct = (x) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
 
-function markdown(rows, limits, payloadRows, idle, m, meta) {
+function markdown(rows, limits, stores, payloadRows, idle, m, meta) {
   const cell = (r) =>
     `${fmtMs(r.p50_ms)} / ${fmtMs(r.p99_ms)} / ${fmtMs(r.max_ms)}${r.errors ? ` (${fmtN(r.errors)} errors)` : ''}${r.rows_ok ? '' : ' ⚠ rows'}`;
   const limitCell = (l) => `${fmtN(l.throughput)}${l.errors ? ` (${fmtN(l.errors)} errors)` : ''}${l.rows_ok ? '' : ' ⚠ rows'}`;
   const lines = [
-    '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | limit writes/s | scribe ÷ limit | writes per commit |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | limit writes/s | scribe ÷ limit | store alone writes/s | scribe ÷ store alone | writes per commit |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const sync of syncs) {
     for (const procs of procsList) {
       const s = rows.find((r) => r.kind === 'scribe' && r.sync === sync && r.procs === procs);
       const d = rows.find((r) => r.kind === 'direct' && r.sync === sync && r.procs === procs);
       lines.push(
-        `| ${sync} | ${procs} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${fmtX(s.scribe_per_direct)} | ${limitCell(limits[sync])} | ${fmtPct(s.scribe_per_limit)} | ${s.mean_batch ?? '–'} |`,
+        `| ${sync} | ${procs} | ${fmtN(s.throughput)} | ${cell(s)} | ${fmtN(d.throughput)} | ${cell(d)} | ${fmtX(s.scribe_per_direct)} | ${limitCell(limits[sync])} | ${fmtPct(s.scribe_per_limit)} | ${limitCell(stores[sync])} | ${fmtPct(s.scribe_per_store)} | ${s.mean_batch ?? '–'} |`,
       );
     }
   }
   lines.push('');
   lines.push(
-    `limit: one process, no network, writing the same CreateMessage rows through the Store's batch executor (\`Store.executeBatch\`, ` +
-      `so the same bookkeeping is paid as on scribe's primary: validation, a savepoint, the request record and the change events of each write), ` +
-      `${LIMIT_BATCH} writes per transaction, ${syncs.map((s) => `${fmtN(limitCountFor(s))} writes at ${s}`).join(', ')}: the ceiling of a one-writer design on this machine (with small counts, as in --quick, it is noise). ` +
-      `scribe ÷ limit = scribe writes/s ÷ limit writes/s.`,
+    `limit: one process, no network, writing the same CreateMessage rows as plain INSERT and UPDATE statements (no request record, no change log), ` +
+      `${LIMIT_BATCH} writes per transaction, ${syncs.map((s) => `${fmtN(limitCountFor(s))} writes at ${s}`).join(', ')}: the ceiling of any one-writer design on this machine (with small counts, as in --quick, it is noise). ` +
+      `store alone: the same rows through the Store's batch executor (\`Store.executeBatch\`: a savepoint, the request record and the change events of each write), ${LIMIT_BATCH} per transaction, no network: what the store itself costs. ` +
+      `scribe ÷ limit = scribe writes/s ÷ limit writes/s; scribe ÷ store alone likewise.`,
   );
   if (payloadRows.length > 0) {
     lines.push('');
@@ -330,12 +333,16 @@ function markdown(rows, limits, payloadRows, idle, m, meta) {
 const started = Date.now();
 const rows = [];
 const limits = {};
+const stores = {};
 const payloadRows = [];
 log(`scribe bench: procs ${procsList.join(',')}, inflight ${inflight}, sync ${syncs.join(',')}, counts ${syncs.map((s) => `${s} ${countFor(s)}`).join(', ')}${profile ? `, profiling primaries into ${profileDir}` : ''}`);
 for (const sync of syncs) {
-  log(`  limit ${sync}: one process, Store.executeBatch, ${LIMIT_BATCH} per transaction × ${fmtN(limitCountFor(sync))} ...`);
+  log(`  limit ${sync}: one process, plain statements, ${LIMIT_BATCH} per transaction × ${fmtN(limitCountFor(sync))} ...`);
   limits[sync] = await scenario('limit', sync, 1, limitCountFor(sync), 1);
   log(`    ${fmtN(limits[sync].throughput)} writes/s in ${limits[sync].seconds} s${limits[sync].errors ? `, ${limits[sync].errors} errors (${limits[sync].first_error})` : ''}`);
+  log(`  store alone ${sync}: one process, Store.executeBatch, ${LIMIT_BATCH} per transaction × ${fmtN(limitCountFor(sync))} ...`);
+  stores[sync] = await scenario('store', sync, 1, limitCountFor(sync), 1);
+  log(`    ${fmtN(stores[sync].throughput)} writes/s in ${stores[sync].seconds} s${stores[sync].errors ? `, ${stores[sync].errors} errors (${stores[sync].first_error})` : ''}`);
   for (const procs of procsList) {
     for (const kind of ['scribe', 'direct']) {
       const count = countFor(sync);
@@ -350,6 +357,7 @@ for (const sync of syncs) {
     const [s, d] = rows.slice(-2);
     s.scribe_per_direct = ratio(s, d);
     s.scribe_per_limit = ratio(s, limits[sync]);
+    s.scribe_per_store = ratio(s, stores[sync]);
   }
   for (const bytes of payloadSizes) {
     const count = payloadCountFor(bytes);
@@ -373,7 +381,7 @@ for (const sync of syncs) {
 
 const m = machine();
 const seconds = Math.round((Date.now() - started) / 1000);
-const table = markdown(rows, limits, payloadRows, idle, m, { seconds });
+const table = markdown(rows, limits, stores, payloadRows, idle, m, { seconds });
 process.stdout.write(`${table}\n`);
 
 // Only a full run may replace the committed bench-results/latest.*; a smoke run goes to a temp dir.
@@ -392,12 +400,14 @@ const json = {
     counts: Object.fromEntries(syncs.map((s) => [s, countFor(s)])),
     idle: idleCount,
     profile,
-    limit: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
+    limit: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'plain statements' },
+    store: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
     payloads: { bytes: payloadSizes, procs: payloadProcs, counts: Object.fromEntries(payloadSizes.map((b) => [b, payloadCountFor(b)])) },
   },
   seconds,
   rows,
   limit: limits,
+  store: stores,
   payloads: payloadRows,
   idle,
 };

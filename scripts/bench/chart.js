@@ -126,7 +126,7 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
   out.push(`<rect x="${PAD.left + 380}" y="${ly - 10}" width="12" height="12" fill="${COLORS.direct}"/><text x="${PAD.left + 398}" y="${ly}">direct: P processes, better-sqlite3, a transaction per write, busy_timeout 5000</text>`);
   if (syncs.some((s) => limits[s])) {
     out.push(
-      `<line x1="${PAD.left}" x2="${PAD.left + 12}" y1="${ly + 14}" y2="${ly + 14}" stroke="${LIMIT}" stroke-width="2" stroke-dasharray="6,4"/><text x="${PAD.left + 18}" y="${ly + 18}">one-writer limit: one process, Store.executeBatch, ${limitBatch ?? '?'} writes per transaction, no network</text>`,
+      `<line x1="${PAD.left}" x2="${PAD.left + 12}" y1="${ly + 14}" y2="${ly + 14}" stroke="${LIMIT}" stroke-width="2" stroke-dasharray="6,4"/><text x="${PAD.left + 18}" y="${ly + 18}">one-writer limit: one process, plain INSERT/UPDATE, ${limitBatch ?? '?'} writes per transaction, no network, no bookkeeping</text>`,
     );
   }
   out.push('</svg>');

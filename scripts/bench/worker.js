@@ -4,8 +4,11 @@
 //   node worker.js primary <db> <sync>   a scribe primary; writes nothing itself, creates the sessions
 //   node worker.js scribe  <db> <sync>   a secondary forwarding CreateMessage writes to the primary
 //   node worker.js direct  <db> <sync>   better-sqlite3 on the file, no scribe (the baseline)
-//   node worker.js limit   <db> <sync>   the one-writer limit: the Store itself, no network, one
-//                                        process, LIMIT_BATCH writes per Store.executeBatch call
+//   node worker.js limit   <db> <sync>   the one-writer limit: one process, no network, the same
+//                                        rows as raw INSERT/UPDATE statements, LIMIT_BATCH writes per
+//                                        transaction, no bookkeeping (no request record, no change log)
+//   node worker.js store   <db> <sync>   the store alone: one process, no network, LIMIT_BATCH writes
+//                                        per Store.executeBatch call (scribe's bookkeeping paid)
 //
 // Messages in:  {cmd:'go', count, inflight, payload?} | {cmd:'stats'} | {cmd:'close'}
 //               (payload: the size in bytes of the `parts` JSON; default ~130 bytes)
@@ -25,7 +28,7 @@ const WARMUP = 200;
 const TEXT = 'The quick brown fox jumps over the lazy dog while the benchmark writes one small message row. 0123456';
 /** A message of ~100 bytes of text, as `parts` JSON (~130 bytes). */
 const PARTS = JSON.stringify([{ type: 'text', text: TEXT }]);
-/** Writes per transaction of the one-writer limit. */
+/** Writes per transaction of the one-writer limit and of the store alone. */
 const LIMIT_BATCH = 256;
 
 /** `parts` JSON of exactly `bytes` characters (ASCII), or the default PARTS. */
@@ -43,8 +46,10 @@ let node;
 let write;
 /** How many writes a direct writer can have in flight on its one connection: one. */
 let lanesCap = Infinity;
-/** The limit's Store (mode 'limit'). */
+/** The store alone's Store (mode 'store'). */
 let store;
+/** writeBatch(session, n) → Promise of n outcomes: one transaction of n writes (modes 'limit' and 'store'). */
+let writeBatch;
 
 if (mode === 'primary') {
   node = await openNode({ dbPath, instanceId: `bench-primary-${process.pid}`, synchronous: sync, provenanceLevel: 'silent' });
@@ -77,11 +82,44 @@ if (mode === 'primary') {
   lanesCap = 1;
   node = { close: async () => db.close() };
 } else if (mode === 'limit') {
-  // The same CreateMessage rows through the Store's batch executor, so the same
-  // bookkeeping is paid as on scribe's primary (validation, a savepoint, the request
-  // record and the change events per write), LIMIT_BATCH writes per transaction,
-  // without any network, queue or second process: what one writer can do at most.
+  // The one-writer limit: the same CreateMessage rows (the message and its session's
+  // count) as plain statements on one connection, LIMIT_BATCH writes per transaction,
+  // without scribe's bookkeeping, network, queue or second process: what any
+  // one-writer design can do at most on this machine and this file.
+  const db = new Database(dbPath);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync}`);
+  db.pragma('foreign_keys = ON');
+  const insert = db.prepare(
+    'INSERT INTO messages (id, session_id, role, parts, model, finished_at, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, NULL, ?, ?)',
+  );
+  const bump = db.prepare('UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?');
+  const tx = db.transaction((session, n) => {
+    const now = new Date().toISOString();
+    for (let i = 0; i < n; i++) {
+      insert.run(uuidv7(), session, 'user', parts, now, now);
+      bump.run(now, session);
+    }
+  });
+  writeBatch = async (session, n) => {
+    tx(session, n);
+    return Array.from({ length: n }, () => ({ ok: true }));
+  };
+  node = { close: async () => db.close() };
+} else if (mode === 'store') {
+  // The store alone: the same rows through the Store's batch executor, so the same
+  // bookkeeping is paid as on scribe's primary (a savepoint, the request record and
+  // the change events per write), LIMIT_BATCH writes per transaction, no network.
   store = Store.open({ path: dbPath, synchronous: sync });
+  writeBatch = async (session, n) => {
+    const timestamp = new Date().toISOString();
+    const items = Array.from({ length: n }, () => ({
+      meta: { source_instance_id: `bench-store-${process.pid}`, request_id: uuidv7(), timestamp },
+      method: 'CreateMessage',
+      params: { session_id: session, role: 'user', parts },
+    }));
+    return (await store.executeBatch(items)).outcomes;
+  };
   node = { close: async () => store.close() };
 } else {
   throw new Error(`bench worker: unknown mode ${mode}`);
@@ -112,28 +150,22 @@ async function run(session, count, inflight) {
 }
 
 /**
- * The limit: `count` writes in transactions of LIMIT_BATCH, one after the other. A
- * write's latency is its transaction's (from building the batch to COMMIT), the time
- * it would wait for its acknowledgement.
+ * The limit and the store alone: `count` writes in transactions of LIMIT_BATCH, one
+ * after the other. A write's latency is its transaction's (from building the batch
+ * to COMMIT), the time it would wait for its acknowledgement.
  */
-async function runLimit(session, count) {
+async function runBatches(session, count) {
   const latencies = new Float64Array(count);
   let errors = 0;
   let firstError = null;
   for (let start = 0; start < count; start += LIMIT_BATCH) {
     const n = Math.min(LIMIT_BATCH, count - start);
     const t0 = performance.now();
-    const timestamp = new Date().toISOString();
-    const items = Array.from({ length: n }, () => ({
-      meta: { source_instance_id: `bench-limit-${process.pid}`, request_id: uuidv7(), timestamp },
-      method: 'CreateMessage',
-      params: { session_id: session, role: 'user', parts },
-    }));
     let outcomes;
     try {
-      outcomes = (await store.executeBatch(items)).outcomes;
+      outcomes = await writeBatch(session, n);
     } catch (e) {
-      outcomes = items.map(() => ({ ok: false, error: e }));
+      outcomes = Array.from({ length: n }, () => ({ ok: false, error: e }));
     }
     const ms = performance.now() - t0;
     outcomes.forEach((o, j) => {
@@ -164,7 +196,7 @@ process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'go') {
       parts = partsOf(msg.payload);
-      const r = mode === 'limit' ? await runLimit(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
+      const r = writeBatch !== undefined ? await runBatches(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
       process.send({ type: 'done' });
       process.send({ type: 'result', ...r });
     } else if (msg.cmd === 'stats') {
@@ -179,8 +211,8 @@ process.on('message', async (msg) => {
   }
 });
 
-if (write !== undefined || mode === 'limit') {
-  const warm = mode === 'limit' ? await runLimit(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
+if (write !== undefined || writeBatch !== undefined) {
+  const warm = writeBatch !== undefined ? await runBatches(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
   if (warm.errors > 0) throw new Error(`bench: warm-up failed: ${warm.firstError}`);
 }
 process.send({ type: 'ready', pid: process.pid });
