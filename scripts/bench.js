@@ -161,6 +161,8 @@ function summarise(results, wallMs) {
     p99_ms: round3(percentile(ok, 99)),
     max_ms: round3(ok[ok.length - 1]),
     errors: results.reduce((a, r) => a + r.errors, 0),
+    // CPU time (user + system) the writing processes spent per acknowledged write.
+    writer_cpu_us_per_write: ok.length > 0 ? +(results.reduce((a, r) => a + (r.cpu_us ?? 0), 0) / ok.length).toFixed(1) : null,
     first_error: results.find((r) => r.firstError)?.firstError ?? null,
   };
 }
@@ -221,6 +223,8 @@ async function scenario(kind, sync, procs, count, k, payload) {
         batches,
         mean_batch: batches ? +(writes / batches).toFixed(1) : null,
         mean_commit_ms: batches ? +((1000 * (after.commit_seconds - before.commit_seconds)) / batches).toFixed(3) : null,
+        // The primary's CPU time per write over the measured part (user + system, all its threads).
+        primary_cpu_us_per_write: summary.writes > 0 ? +((after.cpu_us - before.cpu_us) / summary.writes).toFixed(1) : null,
       };
     }
     await Promise.all(workers.map(stop));
@@ -350,7 +354,8 @@ for (const sync of syncs) {
       const r = await scenario(kind, sync, procs, count, inflight);
       log(
         `    ${fmtN(r.throughput)} writes/s in ${r.seconds} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms` +
-          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
+          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}` +
+          `${r.writer_cpu_us_per_write ? `, CPU per write: writers ${r.writer_cpu_us_per_write} µs${r.primary_cpu_us_per_write ? `, primary ${r.primary_cpu_us_per_write} µs` : ''}` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
       );
       rows.push(r);
     }

@@ -185,7 +185,9 @@ async function stats() {
   const metrics = await node.metricsRegistry.getMetricsAsJSON();
   const pick = (name, suffix) =>
     metrics.find((m) => m.name === name)?.values.find((v) => v.metricName === `${name}${suffix}`)?.value ?? 0;
+  const cpu = process.cpuUsage();
   return {
+    cpu_us: cpu.user + cpu.system,
     batches: pick('scribe_batch_size', '_count'),
     batched_writes: pick('scribe_batch_size', '_sum'),
     commit_seconds: pick('scribe_commit_seconds', '_sum'),
@@ -196,9 +198,11 @@ process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'go') {
       parts = partsOf(msg.payload);
+      const cpu0 = process.cpuUsage();
       const r = writeBatch !== undefined ? await runBatches(SESSION, msg.count) : await run(SESSION, msg.count, msg.inflight);
       process.send({ type: 'done' });
-      process.send({ type: 'result', ...r });
+      const cpu = process.cpuUsage(cpu0);
+      process.send({ type: 'result', ...r, cpu_us: cpu.user + cpu.system });
     } else if (msg.cmd === 'stats') {
       process.send({ type: 'stats', ...(await stats()) });
     } else if (msg.cmd === 'close') {

@@ -9,7 +9,7 @@ export type CoordinatorEvent =
       size: number;
       /** Change events committed, in seq order: publish these. */
       changes: CommittedChange[];
-      /** Time spent in the transaction, commit included. */
+      /** Time from the start of the transaction until it was committed and durable (its sync included when that runs off the event loop). */
       durationMs: number;
     }
   | { type: 'batch:failed'; size: number; error: WriteError }

@@ -3,6 +3,13 @@ import type { CoordinatorStore } from './coordinator-store.js';
 
 /** Most writes taken into one transaction. */
 export const DEFAULT_MAX_BATCH_SIZE = 512;
+/**
+ * Most committed batches waiting for their fsync (a store whose commits become
+ * durable off the event loop): one whose sync runs and one committed after that
+ * sync started. The next batch runs only once the oldest is durable; meanwhile
+ * writes gather in the queue, so the batches grow instead of the syncs multiplying.
+ */
+export const MAX_BATCHES_AWAITING_SYNC = Number(process.env.TP_DEPTH ?? 1);
 /** Most writes waiting in the queue before new ones are refused with OVERLOADED. */
 export const DEFAULT_MAX_QUEUE_DEPTH = 10_000;
 

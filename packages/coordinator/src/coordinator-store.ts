@@ -43,4 +43,11 @@ export interface CoordinatorStore {
 export interface CoordinatorBatchResult {
   outcomes: CoordinatorOutcome[];
   changes: CommittedChange[];
+  /**
+   * Present when the commit is not yet durable on return (a store whose fsync runs
+   * off the event loop): settles once it is. The coordinator answers the batch's
+   * writes and reports its changes only after it resolved; when it rejects (a
+   * WriteError), every write of the batch is answered with that error.
+   */
+  durable?: Promise<void>;
 }

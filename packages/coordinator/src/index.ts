@@ -6,6 +6,7 @@ export { WriteCoordinator, UNKNOWN_METHOD } from './write-coordinator.js';
 export {
   DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_QUEUE_DEPTH,
+  MAX_BATCHES_AWAITING_SYNC,
   PROVENANCE_LEVELS,
   resolveCoordinatorOptions,
   type ProvenanceLevel,

@@ -4,6 +4,7 @@ import { WriteError, requestIdReusedError, type WriteRequest } from '@scribe/pro
 import type { CoordinatorEvent, CoordinatorListener, CoordinatorMetrics } from './coordinator-events.js';
 import {
   BUSY_RETRY_DELAY_MS,
+  MAX_BATCHES_AWAITING_SYNC,
   MAX_BUSY_RETRY_DELAY_MS,
   resolveCoordinatorOptions,
   type ResolvedCoordinatorOptions,
@@ -25,7 +26,11 @@ type State = 'open' | 'closing' | 'closed';
  * The primary's single write path. Writes run one at a time in arrival order; the
  * ones that queue up while a transaction runs are taken together into the next
  * transaction (group commit, one savepoint each in the store). A write's promise
- * settles only after its transaction committed.
+ * settles only after its transaction committed, and, when the store makes commits
+ * durable off the event loop ({@link CoordinatorBatchResult.durable}), only after
+ * that commit is durable: the next batch runs meanwhile (at most
+ * {@link MAX_BATCHES_AWAITING_SYNC} batches wait for their sync), and batches are
+ * answered and reported in commit order.
  */
 export class WriteCoordinator {
   readonly #store: CoordinatorStore;
@@ -40,6 +45,8 @@ export class WriteCoordinator {
   /** Settled writes by write name and outcome (`ok` or an error code). */
   readonly #byMethod = new Map<string, Map<string, number>>();
   #flushScheduled = false;
+  /** Durability of the committed batches not yet answered, oldest first (they never reject). */
+  readonly #awaitingSync: Array<Promise<void>> = [];
   /**
    * Writes left to run one per transaction after a batch failed to commit. The
    * failed batch's writes come back as retries; alone in its transaction, a write
@@ -193,10 +200,17 @@ export class WriteCoordinator {
         }
       }
       // Wait until nothing is queued, scheduled or running.
-      while (this.#pending.length > 0 || this.#flushScheduled || this.#queue.size > 0 || this.#queue.pending > 0) {
+      while (
+        this.#pending.length > 0 ||
+        this.#flushScheduled ||
+        this.#queue.size > 0 ||
+        this.#queue.pending > 0 ||
+        this.#awaitingSync.length > 0
+      ) {
         this.#scheduleFlush();
         await new Promise((resolve) => setImmediate(resolve));
         await this.#queue.onIdle();
+        await Promise.all(this.#awaitingSync);
       }
       this.#state = 'closed';
       this.#log.info({ metrics: this.metrics() }, 'coordinator closed');
@@ -222,6 +236,8 @@ export class WriteCoordinator {
   }
 
   async #flush(): Promise<void> {
+    // Enough batches wait for their sync: let this one gather writes until the oldest is durable.
+    while (this.#awaitingSync.length >= MAX_BATCHES_AWAITING_SYNC) await this.#awaitingSync[0];
     const now = this.#options.clock();
     const taken = this.#pending.splice(0, this.#isolate > 0 ? 1 : this.#options.maxBatchSize);
     if (this.#isolate > 0) this.#isolate--;
@@ -291,11 +307,45 @@ export class WriteCoordinator {
       this.#emit({ type: 'batch:failed', size: batch.length, error });
       return;
     }
-    const durationMs = performance.now() - started;
     if (this.#busySince !== undefined) {
       this.#log.info({ waited_ms: this.#options.clock() - this.#busySince }, 'the database write lock is free again');
       this.#busySince = undefined;
     }
+    const durable = result.durable;
+    if (durable === undefined) {
+      this.#answer(batch, result, started);
+      return;
+    }
+    // Committed, not yet durable: nothing of it is answered or reported before its sync.
+    const settled = durable
+      .then(
+        () => this.#answer(batch, result, started),
+        (e: unknown) => this.#syncFailed(batch, e),
+      )
+      .catch((e: unknown) => this.#log.error({ err: e }, 'answering a durable batch failed'));
+    this.#awaitingSync.push(settled);
+    void settled.finally(() => {
+      this.#awaitingSync.splice(this.#awaitingSync.indexOf(settled), 1);
+    });
+  }
+
+  /** A committed batch's sync failed: the writes are in the file but may not survive a power loss, so none is acknowledged. */
+  #syncFailed(batch: Pending[], e: unknown): void {
+    const error = asWriteError(e, null);
+    this.#metrics.failedBatches++;
+    this.#metrics.failed += batch.length;
+    this.#log.error({ err: e, size: batch.length }, 'a committed batch could not be made durable; its writes are answered with the error');
+    const end = this.#options.clock();
+    for (const p of batch) {
+      this.#provenance(p, end, error.code, false);
+      p.reject(error.withMethod(p.item.method));
+    }
+    this.#emit({ type: 'batch:failed', size: batch.length, error });
+  }
+
+  /** Answers every write of a committed (and durable) batch and reports it. */
+  #answer(batch: Pending[], result: CoordinatorBatchResult, started: number): void {
+    const durationMs = performance.now() - started;
     this.#metrics.batches++;
     this.#metrics.lastBatchSize = batch.length;
     if (batch.length > this.#metrics.maxBatchSizeSeen) this.#metrics.maxBatchSizeSeen = batch.length;

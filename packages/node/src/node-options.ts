@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MaintenanceTask, Migration, ScribePlugin, WriteRegistry } from '@scribe/store';
+import { COMMIT_SYNC_MODES, type CommitSync, type MaintenanceTask, type Migration, type ScribePlugin, type WriteRegistry } from '@scribe/store';
 import type { HttpOptions } from './http-endpoint.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveFileModes } from './file-modes.js';
@@ -39,6 +39,14 @@ export interface OpenNodeOptions {
   endpoints?: { router: string; pub: string };
   /** SQLite `synchronous` for the primary's connection. Default FULL: an acknowledged write survives power loss. */
   synchronous?: SynchronousLevel;
+  /**
+   * At FULL and EXTRA, where the primary's commit fsync runs: `pipelined` (default)
+   * syncs the `-wal` file off the event loop and answers a batch's writes only once
+   * it completed, while the next batch runs; `inline` syncs inside COMMIT on the
+   * event loop, so no reader ever sees a commit before it is durable (slower). See
+   * docs/performance.md.
+   */
+  commitSync?: CommitSync;
   /**
    * What extends this node: each plugin's writes are registered, its migrations
    * applied by the primary (after scribe's, in this order, each in its own namespace),
@@ -134,6 +142,9 @@ export function resolveNodeTimings(options: OpenNodeOptions): NodeTimings {
     const v = options[name];
     // Checked here too (the store checks it when a primary opens it): a bad value fails the start, not a later promotion.
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TypeError(`Expected '${name}' to be an integer from 1 and up, got ${String(v)}`);
+  }
+  if (options.commitSync !== undefined && !COMMIT_SYNC_MODES.includes(options.commitSync)) {
+    throw new TypeError(`Expected 'commitSync' to be one of ${COMMIT_SYNC_MODES.join(', ')}, got ${String(options.commitSync)}`);
   }
   if (options.endpoints !== undefined) {
     for (const key of ['router', 'pub'] as const) {

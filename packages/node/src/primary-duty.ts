@@ -82,6 +82,7 @@ export async function startPrimaryDuty(ctx: NodeContext, epoch: number, signal: 
       registry: ctx.registry,
       busyTimeoutMs: PRIMARY_BUSY_TIMEOUT_MS,
       ...(options.synchronous === undefined ? {} : { synchronous: options.synchronous }),
+      ...(options.commitSync === undefined ? {} : { commitSync: options.commitSync }),
       plugins: ctx.plugins.plugins,
       ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.autoMigrate === undefined ? {} : { autoMigrate: options.autoMigrate }),
@@ -110,6 +111,8 @@ export async function startPrimaryDuty(ctx: NodeContext, epoch: number, signal: 
             const result = await writeStore.executeBatch(items, { validated: true });
             const hit = result.outcomes.find((o) => !o.ok && isStorageFault(o.error));
             faults.committed(hit === undefined || hit.ok ? undefined : hit.error);
+            // A sync that fails after COMMIT is a storage fault too (the coordinator answers the batch with it).
+            result.durable?.catch((e: unknown) => faults.failed(e));
             return result;
           } catch (e) {
             faults.failed(e);

@@ -7,6 +7,7 @@ import { recordOutcome, type RequestLog } from './request-log.js';
 import { SqliteTx } from './sqlite-tx.js';
 import type { StatementCache } from './statement-cache.js';
 import { rfc3339 } from './time.js';
+import type { WalSync } from './wal-sync.js';
 import type { WriteContext, WriteRegistry } from './write-registry.js';
 
 /** One write handed to {@link Store.executeBatch}. */
@@ -25,6 +26,12 @@ export type BatchItemOutcome =
 export interface BatchResult {
   outcomes: BatchItemOutcome[];
   changes: StoredChange[];
+  /**
+   * Present when the commit is not yet durable on return (FULL or EXTRA with
+   * `commitSync: 'pipelined'`): resolves once it is, rejects with a STORAGE_IO
+   * WriteError when the sync failed. Answer nobody before it resolved.
+   */
+  durable?: Promise<void>;
 }
 
 /** Writes between two prunings of the request and change logs. */
@@ -39,6 +46,8 @@ export interface BatchExecutorParts {
   readonly changes: ChangeLog;
   readonly clock: () => Date;
   readonly log: Logger;
+  /** Syncs the -wal file after each COMMIT (FULL or EXTRA, pipelined); undefined when COMMIT syncs by itself. */
+  readonly walSync: WalSync | undefined;
 }
 
 /**
@@ -73,6 +82,7 @@ export class BatchExecutor {
     const outcomes: BatchItemOutcome[] = [];
     const changes: StoredChange[] = [];
     const inBatch = new Map<string, { index: number; outcome: number }>();
+    let durable: Promise<void> | undefined;
     cache.hold('batch');
     const tx = new SqliteTx(cache, db);
     try {
@@ -156,6 +166,7 @@ export class BatchExecutor {
           changeLog.prune();
         }
         cache.statement('COMMIT').run();
+        durable = this.#p.walSync?.afterCommit();
       } catch (e) {
         if (db.inTransaction) {
           try {
@@ -171,7 +182,7 @@ export class BatchExecutor {
       tx.end();
       cache.release();
     }
-    return { outcomes, changes };
+    return durable === undefined ? { outcomes, changes } : { outcomes, changes, durable };
   }
 }
 

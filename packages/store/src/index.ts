@@ -23,6 +23,7 @@ export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE, type SqliteStatementSource 
 export { recordOutcome, decodeRequestRecord, type RawRequestRecord } from './request-log.js';
 export { asRetryable } from './batch-executor.js';
 export { rfc3339, isRfc3339 } from './time.js';
+export { WalSync, COMMIT_SYNC_MODES, DEFAULT_COMMIT_SYNC, type CommitSync, type WalSyncIo } from './wal-sync.js';
 export {
   WriteRegistry,
   defineWrite,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Migration, MigrationSet } from './migrations.js';
+import { COMMIT_SYNC_MODES, DEFAULT_COMMIT_SYNC, type CommitSync } from './wal-sync.js';
 import type { WriteRegistry } from './write-registry.js';
 
 /** Default number of request records kept for idempotency. */
@@ -22,6 +23,13 @@ export interface StoreOptions {
   readonly?: boolean;
   /** Default FULL: an acknowledged write survives power loss. NORMAL survives a process crash only. */
   synchronous?: Synchronous;
+  /**
+   * At FULL and EXTRA, where a commit's fsync runs: `inline` (default; COMMIT
+   * syncs on the event loop; readers never see a commit before it is durable) or
+   * `pipelined` (the connection runs at NORMAL and the `-wal` file is synced off
+   * the event loop; `BatchResult.durable` settles once it is, see `WalSync`).
+   */
+  commitSync?: CommitSync;
   /** Default: {@link createDefaultRegistry}(). */
   registry?: WriteRegistry;
   /**
@@ -46,6 +54,12 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
+/** True when a read-write store at this level syncs the WAL itself, off the event loop (`WalSync`). */
+export function syncsOffTheLoop(options: StoreOptions): boolean {
+  const sync = options.synchronous ?? 'FULL';
+  return options.readonly !== true && (options.commitSync ?? DEFAULT_COMMIT_SYNC) === 'pipelined' && (sync === 'FULL' || sync === 'EXTRA');
+}
+
 /**
  * Checks {@link StoreOptions} before anything is opened; throws a TypeError that says
  * which option to change and what it got.
@@ -57,6 +71,9 @@ export function checkStoreOptions(options: StoreOptions): void {
   const sync = options.synchronous ?? 'FULL';
   if (!(SYNCHRONOUS_LEVELS as readonly string[]).includes(sync)) {
     throw new TypeError(`Expected 'synchronous' to be one of ${SYNCHRONOUS_LEVELS.join(', ')}, got ${String(sync)}`);
+  }
+  if (options.commitSync !== undefined && !(COMMIT_SYNC_MODES as readonly string[]).includes(options.commitSync)) {
+    throw new TypeError(`Expected 'commitSync' to be one of ${COMMIT_SYNC_MODES.join(', ')}, got ${String(options.commitSync)}`);
   }
   for (const [name, v] of [
     ['requestRetention', options.requestRetention],

@@ -23,9 +23,10 @@ import { RequestLog, type RequestRecord } from './request-log.js';
 import type { SqlReader } from './sql-tx.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { StatementCache } from './statement-cache.js';
-import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CHANGE_RETENTION, DEFAULT_REQUEST_RETENTION, checkStoreOptions, type StoreOptions } from './store-options.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_CHANGE_RETENTION, DEFAULT_REQUEST_RETENTION, checkStoreOptions, syncsOffTheLoop, type StoreOptions } from './store-options.js';
 import { StoreReads } from './store-reads.js';
 import { rfc3339 } from './time.js';
+import { WalSync } from './wal-sync.js';
 import { assertFileWritable, probeWritable } from './write-probe.js';
 import type { WriteRegistry } from './write-registry.js';
 
@@ -73,6 +74,8 @@ export class Store {
   readonly #requests: RequestLog;
   readonly #changes: ChangeLog;
   readonly #executor: BatchExecutor;
+  /** Syncs the -wal file off the event loop (FULL and EXTRA, pipelined); undefined otherwise. */
+  readonly #walSync: WalSync | undefined;
   readonly #migrations: OrderedMigration[];
   readonly #clock: () => Date;
   readonly #log: Logger;
@@ -80,8 +83,9 @@ export class Store {
   /** The end of the last queued batch or probe; undefined when none runs. */
   #tail: Promise<void> | undefined;
 
-  private constructor(db: Database.Database, options: StoreOptions, migrations: OrderedMigration[]) {
+  private constructor(db: Database.Database, options: StoreOptions, migrations: OrderedMigration[], walSync: WalSync | undefined) {
     this.#db = db;
+    this.#walSync = walSync;
     this.#cache = new StatementCache(db);
     this.path = options.path;
     this.readonly = options.readonly === true;
@@ -101,6 +105,7 @@ export class Store {
       changes: this.#changes,
       clock: this.#clock,
       log: this.#log,
+      walSync,
     });
   }
 
@@ -111,6 +116,7 @@ export class Store {
    */
   static open(options: StoreOptions): Store {
     checkStoreOptions(options);
+    const pipelined = syncsOffTheLoop(options);
     checkApplicationMigrations(options.migrations ?? []);
     const migrations = orderMigrations([
       { name: BUILTIN_NAMESPACE, migrations: BUILTIN_MIGRATIONS },
@@ -131,9 +137,10 @@ export class Store {
         assertFileWritable(db, options.path);
         db.pragma('journal_mode = WAL');
         db.pragma('foreign_keys = ON');
-        db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+        // Pipelined, the store syncs the WAL after COMMIT itself, off the event loop (WalSync).
+        db.pragma(`synchronous = ${pipelined ? 'NORMAL' : (options.synchronous ?? 'FULL')}`);
       }
-      const store = new Store(db, options, migrations);
+      const store = new Store(db, options, migrations, pipelined ? new WalSync(`${options.path}-wal`) : undefined);
       if (options.readonly || options.autoMigrate === false) {
         checkNotNewer(appliedMigrations(store.#cache), migrations);
       } else {
@@ -142,6 +149,8 @@ export class Store {
         // primary restarted often (fewer than ~1000 writes per run) still keeps within retention.
         store.#executor.prune();
       }
+      // What open wrote (migrations, pruning) is durable before anything is served.
+      store.#walSync?.syncNow();
       return store;
     } catch (e) {
       db.close();
@@ -194,9 +203,11 @@ export class Store {
     });
   }
 
-  /** Runs one write in its own transaction and resolves with its result or rejects with its WriteError. */
+  /** Runs one write in its own transaction and resolves with its result (once durable) or rejects with its WriteError. */
   async executeWrite(item: BatchItem): Promise<unknown> {
-    const [outcome] = (await this.executeBatch([item])).outcomes;
+    const batch = await this.executeBatch([item]);
+    await batch.durable;
+    const [outcome] = batch.outcomes;
     if (outcome === undefined) throw new WriteError('INTERNAL', 'no outcome', { method: item.method });
     if (outcome.ok) return outcome.result;
     throw outcome.error;
@@ -248,8 +259,12 @@ export class Store {
     if (this.#closed) return;
     this.#closed = true;
     const tail = this.#tail;
-    if (tail === undefined) this.#db.close();
-    else void tail.then(() => this.#db.close());
+    const closeAll = (): void => {
+      this.#walSync?.close();
+      this.#db.close();
+    };
+    if (tail === undefined) closeAll();
+    else void tail.then(closeAll);
   }
 
   /**
