@@ -28,6 +28,7 @@
 //        --payloads 1024,65536 (bytes of `parts` JSON; default those two in a full run,
 //          none with --quick; '' for none)  --payload-count N (writes per process per
 //          payload size, default 1,000, 20 with --quick; at most 8 MiB per process)
+//        --commit-sync pipelined|inline (the primary's commitSync; default: the node's default)
 //        --profile-primary (run the primaries under --cpu-prof; writes profiled.* and
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
 import { fork } from 'node:child_process';
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     'profile-dir': { type: 'string' },
     payloads: { type: 'string' },
     'payload-count': { type: 'string' },
+    'commit-sync': { type: 'string' },
   },
 });
 const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
@@ -92,7 +94,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 
 /** Forks a worker; `next(type)` resolves with its next message of that type. */
 function start(mode, dbPath, sync, execArgv = []) {
-  const child = fork(WORKER, [mode, dbPath, sync], {
+  const child = fork(WORKER, [mode, dbPath, sync, ...(mode === 'primary' && values['commit-sync'] ? [values['commit-sync']] : [])], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'advanced',
     execArgv: [...process.execArgv, ...execArgv],
@@ -405,6 +407,7 @@ const json = {
     counts: Object.fromEntries(syncs.map((s) => [s, countFor(s)])),
     idle: idleCount,
     profile,
+    commit_sync: values['commit-sync'] ?? 'default',
     limit: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'plain statements' },
     store: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
     payloads: { bytes: payloadSizes, procs: payloadProcs, counts: Object.fromEntries(payloadSizes.map((b) => [b, payloadCountFor(b)])) },

@@ -1,7 +1,7 @@
 // One process of the benchmark, driven by scripts/bench.js over the IPC channel
 // (advanced serialization, so latencies travel as a Float64Array).
 //
-//   node worker.js primary <db> <sync>   a scribe primary; writes nothing itself, creates the sessions
+//   node worker.js primary <db> <sync> [commitSync]   a scribe primary; writes nothing itself, creates the sessions
 //   node worker.js scribe  <db> <sync>   a secondary forwarding CreateMessage writes to the primary
 //   node worker.js direct  <db> <sync>   better-sqlite3 on the file, no scribe (the baseline)
 //   node worker.js limit   <db> <sync>   the one-writer limit: one process, no network, the same
@@ -21,7 +21,7 @@ import { openNode } from '@scribe/node';
 import { uuidv7 } from '@scribe/protocol';
 import { Store } from '@scribe/store';
 
-const [mode, dbPath, sync] = process.argv.slice(2);
+const [mode, dbPath, sync, commitSync] = process.argv.slice(2);
 const SESSION = 'bench';
 const WARM_SESSION = 'warm';
 const WARMUP = 200;
@@ -52,7 +52,13 @@ let store;
 let writeBatch;
 
 if (mode === 'primary') {
-  node = await openNode({ dbPath, instanceId: `bench-primary-${process.pid}`, synchronous: sync, provenanceLevel: 'silent' });
+  node = await openNode({
+    dbPath,
+    instanceId: `bench-primary-${process.pid}`,
+    synchronous: sync,
+    provenanceLevel: 'silent',
+    ...(commitSync ? { commitSync } : {}),
+  });
   for (const id of [SESSION, WARM_SESSION]) {
     if ((await node.querier.getSession(id)) === undefined) await node.querier.createSession({ id, title: id });
   }

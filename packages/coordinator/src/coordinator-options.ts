@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BATCH_SIZE = 512;
  * sync started. The next batch runs only once the oldest is durable; meanwhile
  * writes gather in the queue, so the batches grow instead of the syncs multiplying.
  */
-export const MAX_BATCHES_AWAITING_SYNC = Number(process.env.TP_DEPTH ?? 1);
+export const MAX_BATCHES_AWAITING_SYNC = 2;
 /** Most writes waiting in the queue before new ones are refused with OVERLOADED. */
 export const DEFAULT_MAX_QUEUE_DEPTH = 10_000;
 

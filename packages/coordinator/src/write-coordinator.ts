@@ -316,8 +316,11 @@ export class WriteCoordinator {
       this.#answer(batch, result, started);
       return;
     }
-    // Committed, not yet durable: nothing of it is answered or reported before its sync.
-    const settled = durable
+    // Committed, not yet durable: nothing of it is answered or reported before its sync,
+    // nor before every batch committed earlier was answered (change events stay in seq order).
+    const previous = this.#awaitingSync[this.#awaitingSync.length - 1] ?? Promise.resolve();
+    const settled = previous
+      .then(() => durable)
       .then(
         () => this.#answer(batch, result, started),
         (e: unknown) => this.#syncFailed(batch, e),

@@ -40,11 +40,11 @@ export interface OpenNodeOptions {
   /** SQLite `synchronous` for the primary's connection. Default FULL: an acknowledged write survives power loss. */
   synchronous?: SynchronousLevel;
   /**
-   * At FULL and EXTRA, where the primary's commit fsync runs: `pipelined` (default)
-   * syncs the `-wal` file off the event loop and answers a batch's writes only once
-   * it completed, while the next batch runs; `inline` syncs inside COMMIT on the
-   * event loop, so no reader ever sees a commit before it is durable (slower). See
-   * docs/performance.md.
+   * At FULL and EXTRA, where the primary's commit fsync runs: `inline` (default)
+   * syncs inside COMMIT on the event loop, so no reader ever sees a commit before it
+   * is durable; `pipelined` syncs the `-wal` file off the event loop and answers a
+   * batch's writes (and publishes its changes) only once it completed, while the
+   * next batch runs. See docs/performance.md.
    */
   commitSync?: CommitSync;
   /**

@@ -5,7 +5,7 @@ import { WriteError } from '@scribe/protocol';
 /**
  * How a read-write store makes a commit durable at `synchronous` FULL or EXTRA.
  *
- * - `pipelined` (the default): the connection runs at `synchronous=NORMAL`, so
+ * - `pipelined`: the connection runs at `synchronous=NORMAL`, so
  *   COMMIT writes the WAL frames without waiting for the disk, and the store then
  *   `fdatasync`s the `-wal` file on libuv's thread pool ({@link WalSync}). The
  *   commit's writes are acknowledged only once that sync completed, and the event
@@ -14,8 +14,10 @@ import { WriteError } from '@scribe/protocol';
  *   commit up to one sync before it is durable: a power loss in that window loses a
  *   write nobody was told had succeeded, but which a reader may have read. A
  *   process crash never loses it (the operating system has the frames).
- * - `inline`: the connection runs at the level asked, and COMMIT waits for the disk
- *   on the event loop. Nothing is visible before it is durable; slower.
+ * - `inline` (the default): the connection runs at the level asked, and COMMIT
+ *   waits for the disk on the event loop. Nothing is visible before it is durable.
+ *   On the two-core machine of docs/performance.md it was as fast or faster than
+ *   `pipelined` (the machine is CPU-bound, and pipelining made batches smaller).
  *
  * At NORMAL and OFF both behave the same (nothing is synced at commit).
  */
@@ -23,7 +25,7 @@ export const COMMIT_SYNC_MODES = ['pipelined', 'inline'] as const;
 /** One of {@link COMMIT_SYNC_MODES}. */
 export type CommitSync = (typeof COMMIT_SYNC_MODES)[number];
 /** The default {@link CommitSync}. */
-export const DEFAULT_COMMIT_SYNC: CommitSync = 'pipelined';
+export const DEFAULT_COMMIT_SYNC: CommitSync = 'inline';
 
 /** The file operations {@link WalSync} uses; tests inject a controllable `fdatasync`. */
 export interface WalSyncIo {
