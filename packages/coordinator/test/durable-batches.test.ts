@@ -26,7 +26,7 @@ class PipelinedStore implements CoordinatorStore {
     return params;
   }
 
-  executeBatch(items: readonly CoordinatorItem[]): CoordinatorBatchResult {
+  async executeBatch(items: readonly CoordinatorItem[]): Promise<CoordinatorBatchResult> {
     const ids = items.map((i) => i.meta.request_id);
     let resolve!: () => void;
     let reject!: (error: WriteError) => void;

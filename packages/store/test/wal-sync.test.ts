@@ -106,8 +106,8 @@ describe('Store commitSync', () => {
     const path = tempDb();
     const store = Store.open({ path, synchronous: 'FULL', commitSync: 'pipelined' });
     expect(store.query('SELECT * FROM pragma_synchronous')).toEqual([{ synchronous: 1 }]);
-    store.executeWrite({ meta: { source_instance_id: 'test', request_id: 'session', timestamp: new Date().toISOString() }, method: 'CreateSession', params: { id: 's', title: 's' } });
-    const result = store.executeBatch([message(1), message(2)]);
+    await store.executeWrite({ meta: { source_instance_id: 'test', request_id: 'session', timestamp: new Date().toISOString() }, method: 'CreateSession', params: { id: 's', title: 's' } });
+    const result = await store.executeBatch([message(1), message(2)]);
     expect(result.outcomes.map((o) => o.ok)).toEqual([true, true]);
     expect(result.durable).toBeInstanceOf(Promise);
     await result.durable;
@@ -117,7 +117,7 @@ describe('Store commitSync', () => {
     reopened.close();
   });
 
-  it('inline (the default) and NORMAL: COMMIT is durable on return, no durability promise', () => {
+  it('inline (the default) and NORMAL: COMMIT is durable on return, no durability promise', async () => {
     for (const [options, level] of [
       [{}, 2],
       [{ synchronous: 'FULL', commitSync: 'inline' }, 2],
@@ -125,8 +125,8 @@ describe('Store commitSync', () => {
     ] as const) {
       const store = Store.open({ path: tempDb(), ...options });
       expect(store.query('SELECT * FROM pragma_synchronous')).toEqual([{ synchronous: level }]);
-      store.executeWrite({ meta: { source_instance_id: 'test', request_id: 'session', timestamp: new Date().toISOString() }, method: 'CreateSession', params: { id: 's', title: 's' } });
-      expect(store.executeBatch([message(1)]).durable).toBeUndefined();
+      await store.executeWrite({ meta: { source_instance_id: 'test', request_id: 'session', timestamp: new Date().toISOString() }, method: 'CreateSession', params: { id: 's', title: 's' } });
+      expect((await store.executeBatch([message(1)])).durable).toBeUndefined();
       store.close();
     }
   });
