@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { COMMIT_SYNC_MODES, type CommitSync, type MaintenanceTask, type Migration, type ScribePlugin, type WriteRegistry } from '@scribe/store';
+import { COMMIT_SYNC_MODES, SYNCHRONOUS_LEVELS, type CommitSync, type MaintenanceTask, type Migration, type ScribePlugin, type Synchronous, type WriteRegistry } from '@scribe/store';
 import type { HttpOptions } from './http-endpoint.js';
 import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveFileModes } from './file-modes.js';
@@ -11,10 +11,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 /** How long openNode waits for a primary to appear before it gives up. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
 
-/** The `synchronous` levels a node accepts. */
-export const SYNCHRONOUS_LEVELS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+/** The `synchronous` levels a node accepts: the store's list (one definition). */
+export { SYNCHRONOUS_LEVELS };
 /** One of {@link SYNCHRONOUS_LEVELS}. */
-export type SynchronousLevel = (typeof SYNCHRONOUS_LEVELS)[number];
+export type SynchronousLevel = Synchronous;
 
 export type { MaintenanceTask } from '@scribe/store';
 
