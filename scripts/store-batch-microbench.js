@@ -9,8 +9,9 @@
 // batch in alternating order, each on its own file: on a shared, busy machine whatever
 // else runs slows both alike, so their ratio is steadier than two separate runs'.
 // Prints one JSON line per run and build: {root, writes, batch, sync, ms, writes_per_s,
-// cpu_ms?, cpu_us_per_write?} (CPU time only without --compare), plus {ratio} with
-// --compare (the second build's writes/s over the first's). Works whether executeBatch
+// cpu_ms?, cpu_us_per_write?} (CPU time only without --compare), plus {ratio,
+// median_time_ratio, rounds} with --compare (the second build's writes/s over the
+// first's, and the median over rounds of its batch time over the first's: below 1 is faster). Works whether executeBatch
 // returns the result or a promise of it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,19 +51,24 @@ for (let run = 0; run < runs; run++) {
       for (let i = 0; i < 2000; i += batch) await store.executeBatch(messages(batch));
     }
     const ms = opened.map(() => 0);
+    /** Per round with --compare: the second build's batch time over the first's (a preempted batch skews one pair, not the median). */
+    const pairs = [];
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     for (let i = 0, round = 0; i < writes; i += batch, round++) {
       const n = Math.min(batch, writes - i);
       // Alternate which build goes first, so neither always runs on a cache warmed by the other.
+      const took = [];
       for (let k = 0; k < opened.length; k++) {
         const s = (k + round) % opened.length;
         const items = messages(n);
         const start = performance.now();
         const { outcomes } = await opened[s].executeBatch(items);
-        ms[s] += performance.now() - start;
+        took[s] = performance.now() - start;
+        ms[s] += took[s];
         if (!outcomes.every((o) => o.ok)) throw new Error(`a write failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
       }
+      if (took.length === 2) pairs.push(took[1] / took[0]);
     }
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - t0;
@@ -83,7 +89,14 @@ for (let run = 0; run < runs; run++) {
         : {}),
     }));
     for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
-    if (rows.length === 2) process.stdout.write(`${JSON.stringify({ ratio: +(rows[1].writes_per_s / rows[0].writes_per_s).toFixed(3) })}\n`);
+    if (rows.length === 2) {
+      pairs.sort((x, y) => x - y);
+      const median = pairs[Math.floor(pairs.length / 2)];
+      // ratio: throughput of the second build over the first's; median_time_ratio: the median of per-round batch times, second over first.
+      process.stdout.write(
+        `${JSON.stringify({ ratio: +(rows[1].writes_per_s / rows[0].writes_per_s).toFixed(3), median_time_ratio: +median.toFixed(3), rounds: pairs.length })}\n`,
+      );
+    }
   } finally {
     for (const store of opened) store.close();
     rmSync(dir, { recursive: true, force: true });

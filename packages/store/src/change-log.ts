@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { ChangeEvent, ChangeOp } from '@scribe/protocol';
 import type { StatementCache } from './statement-cache.js';
 
@@ -16,6 +17,7 @@ const LATEST = 'SELECT MAX(seq) AS m FROM _scribe_changes';
 export class ChangeLog {
   readonly #cache: StatementCache;
   readonly #retention: number;
+  #insert: Database.Statement | undefined;
 
   constructor(cache: StatementCache, retention: number) {
     this.#cache = cache;
@@ -24,7 +26,9 @@ export class ChangeLog {
 
   /** Appends one event (inside the batch that holds the connection) and returns it with its seq. */
   append(entity: string, key: string, op: ChangeOp, requestId: string, source: string, at: string): StoredChange {
-    const info = this.#cache.statement(INSERT).run(entity, key, op, requestId, source, at);
+    // The cache keeps its statements for the connection's life: hold on to the one of the hot path.
+    this.#insert ??= this.#cache.statement(INSERT);
+    const info = this.#insert.run(entity, key, op, requestId, source, at);
     return { seq: Number(info.lastInsertRowid), entity, key, op, request_id: requestId, source_instance_id: source, at };
   }
 

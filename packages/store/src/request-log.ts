@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { WriteError } from '@scribe/protocol';
 import type { BatchItemOutcome } from './batch-executor.js';
 import type { StatementCache } from './statement-cache.js';
@@ -34,6 +35,8 @@ const INSERT = 'INSERT INTO _scribe_requests (request_id, source_instance_id, me
 export class RequestLog {
   readonly #cache: StatementCache;
   readonly #retention: number;
+  #find: Database.Statement | undefined;
+  #insert: Database.Statement | undefined;
 
   constructor(cache: StatementCache, retention: number) {
     this.#cache = cache;
@@ -42,12 +45,15 @@ export class RequestLog {
 
   /** The stored record of `requestId` (inside the batch that holds the connection). */
   lookup(requestId: string): RawRequestRecord | undefined {
-    return this.#cache.statement(FIND).get(requestId) as RawRequestRecord | undefined;
+    // The cache keeps its statements for the connection's life: hold on to the two of the hot path.
+    this.#find ??= this.#cache.statement(FIND);
+    return this.#find.get(requestId) as RawRequestRecord | undefined;
   }
 
   /** Records a final outcome (inside the batch that holds the connection); `stored` is its JSON. */
   insert(requestId: string, source: string, method: string, ok: boolean, stored: string, at: string): void {
-    this.#cache.statement(INSERT).run(requestId, source, method, ok ? 1 : 0, stored, at);
+    this.#insert ??= this.#cache.statement(INSERT);
+    this.#insert.run(requestId, source, method, ok ? 1 : 0, stored, at);
   }
 
   /** The record of a request id, if it committed (outside any batch). */

@@ -39,6 +39,9 @@ function booleanAt(params: SqlParams | undefined): string | undefined {
   return entry === undefined ? undefined : JSON.stringify(entry[0]);
 }
 
+const CHANGED_NONE: Promise<SqlRunResult> = Promise.resolve(Object.freeze({ changes: 0 }));
+const CHANGED_ONE: Promise<SqlRunResult> = Promise.resolve(Object.freeze({ changes: 1 }));
+
 /**
  * A batch's transaction on SQLite, as write handlers see it ({@link SqlTx}), with the
  * raw-SQL capability ({@link RawSqlTx}). One per batch, over the store's one statement
@@ -81,8 +84,9 @@ export class SqliteTx implements RawSqlTx {
   run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
     try {
       if (!this.#open) this.#ended();
-      const info = bindAndCall<Database.RunResult>(this.#cache.statement(sql), 'run', params);
-      return Promise.resolve({ changes: info.changes });
+      const { changes } = bindAndCall<Database.RunResult>(this.#cache.statement(sql), 'run', params);
+      // Most statements change one row or none: their (frozen) results are settled once, not per call.
+      return changes === 1 ? CHANGED_ONE : changes === 0 ? CHANGED_NONE : Promise.resolve({ changes });
     } catch (e) {
       return Promise.reject(e as Error);
     }
