@@ -10,6 +10,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** What `scribe start` runs with, checked. */
 export interface StartOptions {
   readonly db: string;
+  /** `--url` / `SCRIBE_URL`: run as a peer of this PostgreSQL server instead of on the `--db` file. */
+  readonly url: string | undefined;
   readonly logLevel: string;
   /** `--log-pretty` / `SCRIBE_LOG_PRETTY=1`: human-readable log lines (pino-pretty). */
   readonly logPretty: boolean;
@@ -77,8 +79,22 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
       throw new UsageError(`${optionSource(cmd, '--file-mode')} must be 600 (owner only), 640 (group reads) or 660 (group reads and writes), got ${JSON.stringify(fileModeSpec)}`);
     }
   }
+  const url = stringOption(cmd, 'url');
+  if (url !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new UsageError(`${optionSource(cmd, '--url')} must be a postgres:// or postgresql:// connection URL`);
+    }
+    // Options of the SQLite cluster are refused beside --url, never ignored.
+    for (const [key, flag] of [['db', '--db'], ['synchronous', '--synchronous'], ['router', '--router'], ['pub', '--pub'], ['curveKeys', '--curve-keys'], ['fileMode', '--file-mode']] as const) {
+      const source = cmd.getOptionValueSource(key);
+      if (source === 'cli' || source === 'env') {
+        throw new UsageError(`${optionSource(cmd, flag)} is an option of the SQLite cluster; with --url every process is a peer of the PostgreSQL server: remove ${flag}`);
+      }
+    }
+  }
   return {
     db: stringOption(cmd, 'db')!,
+    url,
     logLevel,
     logPretty: cmd.getOptionValue('logPretty') === true || ['1', 'true', 'yes', 'on'].includes((env.SCRIBE_LOG_PRETTY ?? '').toLowerCase()),
     synchronous: sync as SynchronousLevel | undefined,

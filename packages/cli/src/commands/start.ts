@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import type { Logger } from 'pino';
 import { isLoopback, openNode } from '@scribe/node';
 import { createDefaultRegistry, type ScribePlugin } from '@scribe/store';
 import { createCliLogger } from '../cli-logger.js';
@@ -16,8 +17,9 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** `scribe start`: run a node on the database until SIGINT or SIGTERM. */
 export function startCommand(): Command {
-  const cmd = scribeCommand('start', 'run a node on the database (primary if none is running, else secondary)')
+  const cmd = scribeCommand('start', 'run a node on the database (primary if none is running, else secondary), or a peer of a PostgreSQL server (--url)')
     .addOption(dbOption())
+    .addOption(new Option('--url <postgres-url>', 'run as a peer of this PostgreSQL server instead of on a database file (postgres://user:password@host:port/database; the password is never logged)').env('SCRIBE_URL'))
     .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace or silent').env('SCRIBE_LOG_LEVEL').default('info'))
     .addOption(new Option('--log-pretty', 'human-readable log lines for a terminal instead of JSON (pino-pretty; env: SCRIBE_LOG_PRETTY=1)'))
     .addOption(new Option('--synchronous <level>', 'SQLite durability of the primary: OFF, NORMAL, FULL or EXTRA (default: FULL)').env('SCRIBE_SYNCHRONOUS'))
@@ -62,6 +64,10 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  if (args.url !== undefined) return startPeer({ ...args, url: args.url }, plugins, logger, root, instanceId, () => new Promise<string | undefined>((resolveStop) => {
+    onStop = () => resolveStop(stopSignal);
+    if (stopSignal !== undefined) resolveStop(stopSignal);
+  }));
   checkDbPath(args.db);
   const curve = readCurveKeys(args.curveKeysFile);
   if (args.endpoints?.router.startsWith('tcp://') === true && curve === undefined) {
@@ -107,6 +113,40 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
     if (stopSignal !== undefined) resolveStop();
   });
   logger.info({ signal: stopSignal }, 'shutting down');
+  const forced = setTimeout(() => {
+    logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+  await node.close();
+  logger.info('scribe stopped');
+  return 0;
+}
+
+/** `scribe start --url`: this process as a peer of a PostgreSQL server (the same plugins and HTTP flags). */
+async function startPeer(
+  args: StartOptions & { url: string },
+  plugins: readonly ScribePlugin[],
+  logger: Logger,
+  root: Logger,
+  instanceId: string,
+  stopped: () => Promise<string | undefined>,
+): Promise<number> {
+  const node = await openNode({
+    url: args.url,
+    instanceId,
+    logger: root,
+    autoMigrate: args.autoMigrate,
+    registry: createDefaultRegistry({ rawSql: args.rawSql }),
+    plugins,
+    ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
+  });
+  logger.info(
+    { server: node.server, role: node.role, autoMigrate: args.autoMigrate, rawSql: args.rawSql, http: node.httpAddress ?? null, plugins: node.info().plugins },
+    'scribe started',
+  );
+  const signal = await stopped();
+  logger.info({ signal }, 'shutting down');
   const forced = setTimeout(() => {
     logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
     process.exit(1);
