@@ -28,7 +28,18 @@ describe('missed heartbeats', () => {
     const primary = await spawn({ instanceId: 'p', ...timings });
     const secondary = await spawn({ instanceId: 's', http: { port: 0 }, ...timings });
     expect(secondary.ready.role).toBe('secondary');
-    await waitFor(async () => ((await healthz(secondary)).status === 200 ? true : undefined), 10_000, 'a healthy secondary');
+    // Healthy, and it has heard at least one heartbeat (a secondary counts the primary responsive
+    // from the start, before its subscription delivers the first one).
+    await waitFor(
+      async () => {
+        const h = await healthz(secondary);
+        return h.status === 200 && typeof (h.body.primary as { last_heartbeat_at?: unknown } | undefined)?.last_heartbeat_at === 'string'
+          ? true
+          : undefined;
+      },
+      10_000,
+      'a healthy secondary that has heard a heartbeat',
+    );
     expect((await healthz(secondary)).body).toMatchObject({ ok: true, primary: { responsive: true } });
 
     // A loaded machine can delay a heartbeat past the limit on its own: count from here.
