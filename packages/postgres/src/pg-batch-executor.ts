@@ -1,11 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { WriteError, requestIdReusedError, wireCauseOf, type ChangeOp } from '@scribe/protocol';
+import { WriteError, type ChangeOp } from '@scribe/protocol';
 import {
+  failureRecord,
+  inBatchDuplicate,
   isStorageFault,
-  recordOutcome,
+  recordedDuplicate,
   rfc3339,
+  runHandler,
   type BatchItem,
   type BatchItemOutcome,
   type BatchResult,
@@ -110,12 +113,7 @@ export class PgBatchExecutor {
         const source = item.meta.source_instance_id;
         const earlier = inBatch.get(rid);
         if (earlier !== undefined) {
-          const first = items[earlier.index]!.method;
-          outcomes.push(
-            first === item.method
-              ? { ...outcomes[earlier.outcome]!, duplicate: true }
-              : { ok: false, error: requestIdReusedError(rid, first, item.method), duplicate: true },
-          );
+          outcomes.push(inBatchDuplicate(items[earlier.index]!.method, outcomes[earlier.outcome]!, rid, item.method));
           continue;
         }
         inBatch.set(rid, { index: itemIndex, outcome: outcomes.length });
@@ -129,11 +127,7 @@ export class PgBatchExecutor {
             // Claimed and gone again between the two statements (pruned): let the batch run again.
             throw new WriteError('BUSY', 'a request record changed under the batch; nothing was applied', { method: item.method });
           }
-          outcomes.push(
-            record.method === item.method
-              ? recordOutcome(record)
-              : { ok: false, error: requestIdReusedError(rid, record.method, item.method), duplicate: true },
-          );
+          outcomes.push(recordedDuplicate(record, item.method));
           continue;
         }
         const pending: Array<[string, string, ChangeOp]> = [];
@@ -142,14 +136,10 @@ export class PgBatchExecutor {
         let stored: string | undefined;
         await q('SAVEPOINT h');
         try {
-          const definition = registry.get(item.method);
-          // The coordinator validated every item on submit; parsing it again would only cost time.
-          const params = validated && definition !== undefined ? item.params : registry.validate(item.method, item.params);
-          const result: unknown = await definition!.handler(ctx, params);
-          // Serialised inside the savepoint: a result that cannot be recorded fails this write alone.
-          stored = JSON.stringify(result ?? null);
+          const ran = await runHandler(registry, ctx, item.method, item.params, validated);
+          stored = ran.stored;
           await q('RELEASE h');
-          outcome = { ok: true, result, duplicate: false };
+          outcome = { ok: true, result: ran.result, duplicate: false };
         } catch (e) {
           if (!(e instanceof WriteError)) {
             const mapped = mapPgError(e, item.method);
@@ -162,11 +152,7 @@ export class PgBatchExecutor {
           const error = mapPgError(e, item.method);
           if (error.code === 'INTERNAL') log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
           outcome = { ok: false, error, duplicate: false };
-          // A retryable failure or a storage fault is not the write's answer: the same request id must run again.
-          stored =
-            error.isRetryable() || isStorageFault(error)
-              ? undefined
-              : JSON.stringify({ code: error.code, message: error.message, field: error.field, cause: wireCauseOf(error) });
+          stored = failureRecord(error);
         }
         if (stored === undefined) {
           await q('ROLLBACK TO w');

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { WriteError, requestIdReusedError, wireCauseOf, type ChangeOp, type WriteMeta } from '@scribe/protocol';
+import { WriteError, type ChangeOp, type WriteMeta } from '@scribe/protocol';
 import type { ChangeLog, StoredChange } from './change-log.js';
 import { isStorageFault, mapDriverError } from './driver-errors.js';
-import { recordOutcome, type RequestLog } from './request-log.js';
+import type { RequestLog } from './request-log.js';
+import { failureRecord, inBatchDuplicate, recordedDuplicate, runHandler } from './batch-item-rules.js';
 import { SqliteTx } from './sqlite-tx.js';
 import type { StatementCache } from './statement-cache.js';
 import { rfc3339 } from './time.js';
@@ -99,22 +100,13 @@ export class BatchExecutor {
           const rid = item.meta.request_id;
           const earlier = inBatch.get(rid);
           if (earlier !== undefined) {
-            const first = items[earlier.index]!.method;
-            outcomes.push(
-              first === item.method
-                ? { ...outcomes[earlier.outcome]!, duplicate: true }
-                : { ok: false, error: requestIdReusedError(rid, first, item.method), duplicate: true },
-            );
+            outcomes.push(inBatchDuplicate(items[earlier.index]!.method, outcomes[earlier.outcome]!, rid, item.method));
             continue;
           }
           inBatch.set(rid, { index: itemIndex, outcome: outcomes.length });
           const record = requests.lookup(rid);
           if (record !== undefined) {
-            outcomes.push(
-              record.method === item.method
-                ? recordOutcome(record)
-                : { ok: false, error: requestIdReusedError(rid, record.method, item.method), duplicate: true },
-            );
+            outcomes.push(recordedDuplicate(record, item.method));
             continue;
           }
           const now = rfc3339(clock());
@@ -129,15 +121,10 @@ export class BatchExecutor {
           let stored: string | undefined;
           savepoint.run();
           try {
-            const definition = registry.get(item.method);
-            // The coordinator validated every item on submit; parsing it again would only cost time.
-            const params = validated && definition !== undefined ? item.params : registry.validate(item.method, item.params);
-            const returned: unknown = definition!.handler(ctx, params);
-            const result = isThenable(returned) ? await returned : returned;
-            // Serialised inside the savepoint: a result that cannot be recorded fails this write alone.
-            stored = JSON.stringify(result ?? null);
+            const ran = await runHandler(registry, ctx, item.method, item.params, validated);
+            stored = ran.stored;
             release.run();
-            outcome = { ok: true, result, duplicate: false };
+            outcome = { ok: true, result: ran.result, duplicate: false };
           } catch (e) {
             // On SQLITE_FULL, IOERR and a few others SQLite may roll the whole transaction
             // back by itself: then nothing of the batch stands, and the batch fails as one.
@@ -148,11 +135,7 @@ export class BatchExecutor {
             const error = mapDriverError(e, item.method);
             if (error.code === 'INTERNAL') log.error({ err: e, method: item.method, request_id: rid }, 'write failed');
             outcome = { ok: false, error, duplicate: false };
-            // A storage fault is not the write's answer: once the disk is fixed the same request id must run.
-            stored =
-              error.isRetryable() || isStorageFault(error)
-                ? undefined
-                : JSON.stringify({ code: error.code, message: error.message, field: error.field, cause: wireCauseOf(error) });
+            stored = failureRecord(error);
           }
           const source = item.meta.source_instance_id;
           if (stored !== undefined) requests.insert(rid, source, item.method, outcome.ok, stored, now);
@@ -186,9 +169,6 @@ export class BatchExecutor {
   }
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
-}
 
 /** A failure of the whole batch as the retryable error its writes get (storage faults keep their code). */
 export function asRetryable(error: WriteError, message: string): WriteError {

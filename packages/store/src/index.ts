@@ -21,6 +21,7 @@ export {
 export { StoreReads } from './store-reads.js';
 export { SqliteReader, DEFAULT_STATEMENT_CACHE_SIZE, type SqliteStatementSource } from './sqlite-reader.js';
 export { recordOutcome, decodeRequestRecord, type RawRequestRecord } from './request-log.js';
+export { failureRecord, inBatchDuplicate, recordedDuplicate, runHandler } from './batch-item-rules.js';
 export { asRetryable } from './batch-executor.js';
 export { rfc3339, isRfc3339 } from './time.js';
 export { WalSync, COMMIT_SYNC_MODES, DEFAULT_COMMIT_SYNC, type CommitSync, type WalSyncIo } from './wal-sync.js';
