@@ -13,6 +13,7 @@ import type { NodeListener } from './node-events.js';
 import { NodeMetrics } from './node-metrics.js';
 import { DEFAULT_PG_FALLBACK_POLL_MS, DEFAULT_PG_LISTEN_POLL_MS, checkPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
+import { coordinatorCounts } from './coordinator-counts.js';
 
 /**
  * One process of an application on a PostgreSQL server: a peer among any number of
@@ -119,14 +120,8 @@ export class PgScribeNode {
       epoch: 0,
       schema_version: this.#versions.get('scribe') ?? 0,
       plugins: this.#pluginInfo(),
-      queue_depth: metrics?.queueDepth ?? 0,
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
-      writes: {
-        accepted: metrics?.accepted ?? 0,
-        completed: metrics?.completed ?? 0,
-        failed: metrics?.failed ?? 0,
-        rejected: metrics?.rejected ?? 0,
-      },
+      ...coordinatorCounts(metrics),
     };
   }
 

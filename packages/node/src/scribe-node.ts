@@ -28,6 +28,7 @@ import { checkEndpointPolicy } from './endpoint-policy.js';
 import { resolveFileModes, type FileModes } from './file-modes.js';
 import { resolveRuntimePaths, type RuntimePaths } from './runtime-paths.js';
 import { ensureSafeDir } from './safe-dir.js';
+import { coordinatorCounts } from './coordinator-counts.js';
 
 /**
  * One cluster member. Open it with {@link openNode}; the first process to take the
@@ -184,14 +185,8 @@ export class ScribeNode {
       epoch: this.#leadership.epoch,
       schema_version: (p?.store ?? this.#readStore)?.schemaVersion() ?? 0,
       plugins: this.#pluginInfo(),
-      queue_depth: metrics?.queueDepth ?? 0,
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
-      writes: {
-        accepted: metrics?.accepted ?? 0,
-        completed: metrics?.completed ?? 0,
-        failed: metrics?.failed ?? 0,
-        rejected: metrics?.rejected ?? 0,
-      },
+      ...coordinatorCounts(metrics),
     };
   }
 
