@@ -113,14 +113,7 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
     if (stopSignal !== undefined) resolveStop();
   });
   logger.info({ signal: stopSignal }, 'shutting down');
-  const forced = setTimeout(() => {
-    logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
-    process.exit(1);
-  }, SHUTDOWN_GRACE_MS);
-  forced.unref();
-  await node.close();
-  logger.info('scribe stopped');
-  return 0;
+  return closeGracefully(node, logger);
 }
 
 /** `scribe start --url`: this process as a peer of a PostgreSQL server (the same plugins and HTTP flags). */
@@ -147,6 +140,11 @@ async function startPeer(
   );
   const signal = await stopped();
   logger.info({ signal }, 'shutting down');
+  return closeGracefully(node, logger);
+}
+
+/** Closes the node (drains its writes), exiting with 1 if that takes longer than {@link SHUTDOWN_GRACE_MS}; resolves 0. */
+async function closeGracefully(node: { close(): Promise<void> }, logger: Logger): Promise<number> {
   const forced = setTimeout(() => {
     logger.error(`graceful shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`);
     process.exit(1);
