@@ -88,6 +88,8 @@ export class PgStore {
   readonly #changes: PgChangeLog;
   readonly #migrations: OrderedMigration[];
   readonly #log: Logger;
+  /** The server-named logger the migration runner adds its own component to. */
+  readonly #serverLog: Logger;
   readonly #clock: () => Date;
   #closed: Promise<void> | undefined;
   #sincePrune = 0;
@@ -99,7 +101,8 @@ export class PgStore {
     this.server = redactUrl(options.url);
     this.registry = options.registry ?? createDefaultRegistry();
     this.#migrations = migrations;
-    this.#log = log;
+    this.#log = log.child({ component: 'pg-store' });
+    this.#serverLog = log;
     this.#clock = options.clock ?? (() => new Date());
     this.#requests = new PgRequestLog(retention('requestRetention', options.requestRetention, DEFAULT_REQUEST_RETENTION));
     this.#changes = new PgChangeLog(retention('changeRetention', options.changeRetention, DEFAULT_CHANGE_RETENTION));
@@ -136,7 +139,7 @@ export class PgStore {
     ]);
     const root = options.logger ?? pino({ level: 'silent' });
     const pool = createPgPool({ ...options, logger: root });
-    const store = new PgStore(pool, options, migrations, root.child({ component: 'pg-store', server: redactUrl(options.url) }));
+    const store = new PgStore(pool, options, migrations, root.child({ server: redactUrl(options.url) }));
     try {
       if (options.autoMigrate === false) await checkPgMigrations(store.reader, migrations);
       else await store.migrate();
@@ -149,7 +152,7 @@ export class PgStore {
 
   /** Applies pending migrations once (whichever process comes first); returns what this call applied. */
   async migrate(): Promise<{ applied: MigrationId[] }> {
-    const applied = await applyPgMigrations(this.pool, this.#migrations, { now: () => rfc3339(this.#clock()), logger: this.#log });
+    const applied = await applyPgMigrations(this.pool, this.#migrations, { now: () => rfc3339(this.#clock()), logger: this.#serverLog });
     return { applied };
   }
 
