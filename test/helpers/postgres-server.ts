@@ -14,7 +14,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -46,6 +47,25 @@ export interface PostgresServerOptions {
   readonly durable?: boolean;
   /** Extra `-c name=value` settings of the server. */
   readonly settings?: Readonly<Record<string, string | number>>;
+  /**
+   * Also listen on 127.0.0.1 (a free port), for TLS only: a certificate authority and a
+   * server certificate for `localhost` and 127.0.0.1 are made with `openssl`, the role gets
+   * a password, and `pg_hba.conf` accepts TCP connections only over TLS with that password
+   * (SCRAM); a connection without TLS is refused. See {@link PostgresServer.tls}.
+   */
+  readonly tls?: boolean;
+}
+
+/** How to reach a server started with `tls: true` over TCP. */
+export interface PostgresTls {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** The PEM of the authority that signed the server's certificate (for `ssl: { ca }`). */
+  readonly ca: string;
+  /** The password of {@link TEST_ROLE} (required over TCP). */
+  readonly password: string;
+  /** A TCP URL of the named database, with the password (TLS options are given apart). */
+  urlOf(database: string): string;
 }
 
 /** A running test server. */
@@ -62,6 +82,8 @@ export interface PostgresServer {
   readonly owner: { readonly uid: number; readonly gid: number } | undefined;
   /** A URL of the named database on this server. */
   urlOf(database: string): string;
+  /** TCP with TLS, when started with `tls: true`. */
+  readonly tls: PostgresTls | undefined;
   /**
    * Creates a fresh, empty database and returns its URL. By default it has the
    * cluster's C locale; `icuLocale` (`en-US`) gives it a linguistic default collation,
@@ -122,6 +144,53 @@ function asOwner(user: ReturnType<typeof clusterUser>, bin: string, args: string
   return ['setpriv', [...drop, ...(pdeathsig ? ['--pdeathsig', 'SIGQUIT'] : []), '--', bin, ...args]];
 }
 
+/** A TCP port nobody listens on right now (the server binds it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Makes a certificate authority and a server certificate for `localhost`/127.0.0.1 in
+ * `root` (with `openssl`), and a `pg_hba.conf` that accepts TCP only over TLS with a
+ * password. Returns the server settings that use them and the authority's PEM.
+ */
+function makeTlsFiles(root: string, user: ReturnType<typeof clusterUser>): { settings: Record<string, string>; ca: string } {
+  const openssl = (args: string[]): void => {
+    const r = spawnSync('openssl', args, { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`postgres-server: openssl ${args[0]} failed: ${r.stderr || String(r.error)}`);
+  };
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=scribe test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr']);
+  writeFileSync(join(root, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt']);
+  writeFileSync(
+    join(root, 'pg_hba.conf'),
+    ['local all all trust', 'hostssl all all 127.0.0.1/32 scram-sha-256', 'hostnossl all all 0.0.0.0/0 reject', ''].join('\n'),
+  );
+  for (const f of ['server.key', 'server.crt', 'pg_hba.conf']) {
+    // The server refuses a key others can read; as root the files belong to the cluster's user.
+    chmodSync(join(root, f), 0o600);
+    if (user !== undefined) chownSync(join(root, f), user.uid, user.gid);
+  }
+  return {
+    settings: {
+      ssl: 'on',
+      ssl_cert_file: join(root, 'server.crt'),
+      ssl_key_file: join(root, 'server.key'),
+      hba_file: join(root, 'pg_hba.conf'),
+      password_encryption: 'scram-sha-256',
+    },
+    ca: readFileSync(join(root, 'ca.crt'), 'utf8'),
+  };
+}
+
 /** Keeps the last few KB of a stream, for the message of a failed start. */
 function tail(limit = 8192): { push: (chunk: Buffer) => void; text: () => string } {
   let text = '';
@@ -163,9 +232,23 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     throw e;
   }
 
-  const port = 5432; // only the socket file's name: the server listens on no TCP address
+  // Without TLS the port is only the socket file's name: the server listens on no TCP address.
+  const tcpPort = options.tls === true ? await freePort() : undefined;
+  const port = tcpPort ?? 5432;
+  let tlsSettings: Record<string, string> = {};
+  let ca = '';
+  const password = randomBytes(12).toString('hex');
+  if (options.tls === true) {
+    try {
+      ({ settings: tlsSettings, ca } = makeTlsFiles(root, user));
+    } catch (e) {
+      removeRoot();
+      throw e;
+    }
+  }
   const settings: Record<string, string | number> = {
-    listen_addresses: '',
+    listen_addresses: tcpPort === undefined ? '' : '127.0.0.1',
+    ...tlsSettings,
     unix_socket_directories: socketDir,
     unix_socket_permissions: '0700',
     port,
@@ -178,6 +261,10 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     logging_collector: 'off',
     ...options.settings,
   };
+  function urlOfSocket(database: string): string {
+    return `postgresql://${TEST_ROLE}@localhost:${port}/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}`;
+  }
+  const urlOf = urlOfSocket;
   const serverArgs = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const [cmd, args] = asOwner(user, join(bindir, 'postgres'), serverArgs, true);
   let child!: ChildProcess;
@@ -211,6 +298,15 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     }
   };
   await launch();
+  if (options.tls === true) {
+    const admin = new pg.Client({ connectionString: urlOfSocket('postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER ROLE ${TEST_ROLE} PASSWORD ${pg.escapeLiteral(password)}`);
+    } finally {
+      await admin.end();
+    }
+  }
   const shutdown = async (signal: 'SIGINT' | 'SIGQUIT'): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       // SIGINT: fast shutdown (disconnects clients, no waiting for them, a checkpoint);
@@ -222,9 +318,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     }
   };
 
-  const urlOf = (database: string): string =>
-    `postgresql://${TEST_ROLE}@localhost:${port}/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}`;
-  const url = urlOf('postgres');
+  const url = urlOfSocket('postgres');
   let stopped: Promise<void> | undefined;
   let databases = 0;
   const durable = options.durable !== false;
@@ -237,6 +331,16 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     },
     owner: user === undefined ? undefined : { uid: user.uid, gid: user.gid },
     urlOf,
+    tls:
+      tcpPort === undefined
+        ? undefined
+        : {
+            host: '127.0.0.1',
+            port: tcpPort,
+            ca,
+            password,
+            urlOf: (database) => `postgresql://${TEST_ROLE}:${password}@127.0.0.1:${tcpPort}/${encodeURIComponent(database)}`,
+          },
     async createDatabase(options?: string | { readonly name?: string; readonly icuLocale?: string; readonly template?: string }): Promise<string> {
       const { name, icuLocale, template } = typeof options === 'string' ? { name: options, icuLocale: undefined, template: undefined } : (options ?? {});
       const db = name ?? `t${process.pid}_${++databases}_${randomBytes(3).toString('hex')}`;
