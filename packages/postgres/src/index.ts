@@ -27,6 +27,7 @@ export {
   type PgMigrateOptions,
 } from './pg-migrations.js';
 export { PgStore, type PgStoreOptions } from './pg-store.js';
+export { unsupportedServer, pgServerVersion, MIN_POSTGRES_MAJOR, type PgServerVersion } from './pg-server-check.js';
 export { PgBatchExecutor, DEFAULT_CONFLICT_RETRIES, type PgBatchExecutorParts } from './pg-batch-executor.js';
 export { PgRequestLog } from './pg-request-log.js';
 export { PgChangeLog, CHANGES_CHANNEL, type PendingChange } from './pg-change-log.js';

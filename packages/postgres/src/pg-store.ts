@@ -1,3 +1,4 @@
+import { pgServerVersion, unsupportedServer } from './pg-server-check.js';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { WriteError } from '@scribe/protocol';
@@ -141,6 +142,8 @@ export class PgStore {
     const pool = createPgPool({ ...options, logger: root });
     const store = new PgStore(pool, options, migrations, root.child({ server: redactUrl(options.url) }));
     try {
+      const unsupported = unsupportedServer(await pgServerVersion(store.reader));
+      if (unsupported !== undefined) throw new Error(`scribe: ${redactUrl(options.url)}: ${unsupported}`);
       if (options.autoMigrate === false) await checkPgMigrations(store.reader, migrations);
       else await store.migrate();
     } catch (e) {
