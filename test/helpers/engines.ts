@@ -43,8 +43,21 @@ export type Engine = (typeof ENGINES)[number];
 /**
  * The engines this run tests: SQLite always, PostgreSQL where {@link runPostgresTests}
  * says (its binaries are installed; always in CI, where a missing server fails).
+ * `SCRIBE_TEST_ENGINES=postgres` (a comma-separated subset of {@link ENGINES}) narrows
+ * it, e.g. to run the suites against another PostgreSQL version only
+ * (`npm run test:postgres-newest`).
  */
-export const TEST_ENGINES: readonly Engine[] = runPostgresTests ? ENGINES : ['sqlite'];
+export const TEST_ENGINES: readonly Engine[] = chosenEngines(process.env['SCRIBE_TEST_ENGINES'], runPostgresTests ? ENGINES : ['sqlite']);
+
+function chosenEngines(setting: string | undefined, available: readonly Engine[]): readonly Engine[] {
+  if (setting === undefined || setting.trim() === '') return available;
+  const chosen = setting.split(',').map((e) => e.trim());
+  for (const e of chosen) {
+    if (!(ENGINES as readonly string[]).includes(e)) throw new Error(`SCRIBE_TEST_ENGINES: unknown engine '${e}' (engines: ${ENGINES.join(', ')})`);
+    if (e === 'postgres' && !runPostgresTests) throw new Error('SCRIBE_TEST_ENGINES: postgres was asked for, but no PostgreSQL binaries were found (set SCRIBE_PG_BINDIR)');
+  }
+  return ENGINES.filter((e) => chosen.includes(e));
+}
 
 /** The options both engines' nodes take (the engine-specific ones are the factory's). */
 export type TestNodeOptions = Omit<OpenNodeOptions, 'dbPath' | keyof OpenPgNodeOptions> &

@@ -21,7 +21,14 @@ describe.runIf(runPostgresTests)('the test PostgreSQL server', () => {
     expect(await setting(server.url, 'fsync')).toBe('on');
     expect(await setting(server.url, 'synchronous_commit')).toBe('on');
     expect(await setting(server.url, 'listen_addresses')).toBe('');
-    expect(await setting(server.url, 'lc_collate')).toBe('C');
+    // The database's collation (lc_collate is no setting from PostgreSQL 16 on).
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT datcollate FROM pg_database WHERE datname = current_database()')).rows[0]).toEqual({ datcollate: 'C' });
+    } finally {
+      await c.end();
+    }
     const a = await shared.database();
     const b = await shared.database();
     expect(a).not.toBe(b);
