@@ -1,7 +1,7 @@
 import type { SqlReader } from '@scribe/store';
 
-/** The oldest PostgreSQL major version scribe accepts (identity columns, `ON CONFLICT`, PL/pgSQL triggers; tested: 15 and 18). */
-export const MIN_POSTGRES_MAJOR = 13;
+/** The oldest PostgreSQL major version scribe accepts: its DDL uses `CREATE TRIGGER … EXECUTE FUNCTION` (11). Tested: 15 and 18. */
+export const MIN_POSTGRES_MAJOR = 11;
 
 /** What the server says about itself: `version()` and `server_version_num`. */
 export interface PgServerVersion {

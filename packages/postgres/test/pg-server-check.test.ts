@@ -10,8 +10,8 @@ describe('unsupportedServer', () => {
     expect(unsupportedServer({ version: 'CockroachDB CCL v24.1.0 (x86_64-pc-linux-gnu, built 2024/05/15, go1.22.2)', versionNum: 130000 })).toMatch(
       /CockroachDB .*advisory locks take no lock .*no LISTEN\/NOTIFY/,
     );
-    expect(unsupportedServer({ version: 'PostgreSQL 12.19 on x86_64-pc-linux-gnu', versionNum: 120019 })).toBe(
-      `the server is PostgreSQL 12; scribe needs PostgreSQL ${MIN_POSTGRES_MAJOR} or newer`,
+    expect(unsupportedServer({ version: 'PostgreSQL 10.23 on x86_64-pc-linux-gnu', versionNum: 100023 })).toBe(
+      `the server is PostgreSQL 10; scribe needs PostgreSQL ${MIN_POSTGRES_MAJOR} or newer`,
     );
     expect(unsupportedServer({ version: '', versionNum: 0 })).toMatch(/unknown version/);
     expect(unsupportedServer({ version: 'PostgreSQL 15.8 (Debian 15.8-0+deb12u1)', versionNum: 150008 })).toBeUndefined();
