@@ -3,6 +3,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { openNode, type PgScribeNode } from '@scribe/node';
 import { WriteError } from '@scribe/protocol';
+import { SCHEMA_VERSION } from '@scribe/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
 import { runPostgresTests, usePostgres } from './helpers/postgres-server.js';
@@ -50,7 +51,7 @@ describe.runIf(runPostgresTests)('openNode({ url }): a peer of a PostgreSQL serv
     expect(await node.findRequest('req-1')).toMatchObject({ ok: true, method: 'CreateSession', result: { id: 's1' } });
     await expect(node.querier.createSession({ id: 's1', title: 'again' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(node.querier.write('CreateSession', { title: 5 })).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
-    expect(node.info()).toMatchObject({ role: 'peer', schema_version: 3, epoch: 0 });
+    expect(node.info()).toMatchObject({ role: 'peer', schema_version: SCHEMA_VERSION, epoch: 0 });
     expect(await node.health()).toMatchObject({ ok: true, role: 'peer' });
   });
 

@@ -84,6 +84,13 @@ export class HttpEndpoint {
     return this.#address;
   }
 
+  /** The bound address as a URL (`http://127.0.0.1:9464`, `http://[::1]:9464`), what members report; null before {@link listen}. */
+  get url(): string | null {
+    const a = this.#address;
+    if (a === undefined) return null;
+    return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+  }
+
   /** Binds; rejects with an error naming the address when it cannot (in use, not permitted). */
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {

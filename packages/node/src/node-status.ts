@@ -1,20 +1,19 @@
 import type { Registry } from 'prom-client';
-import type { ClusterStatus, MemberInfo, NodeInfo, Role, StatusChange } from '@scribe/protocol';
+import type { ClusterStatus, MemberStatus, NodeInfo, Role, StatusChange, StatusEngine } from '@scribe/protocol';
 import { FailoverLog, type PreviousPrimary } from './failover-log.js';
 import { StatusHistory } from './status-history.js';
-import { buildClusterStatus } from './status-snapshot.js';
+import { buildClusterStatus, type MaybePromise } from './status-snapshot.js';
 import { StatusReporter, type StatusReport } from './status-report.js';
-
-/** A change log the status view can read its tail from (the node's read-only store). */
-export interface StatusChangeLog {
-  latestChangeSeq(): number;
-  changesSince(seq: number, limit: number): StatusChange[];
-}
 
 /** What a node exposes to its status view. Everything here is read, never written. */
 export interface NodeStatusSource {
   readonly registry: Registry;
-  readonly heartbeatIntervalMs: number;
+  /** Where the view comes from: a SQLite cluster, or a peer of a PostgreSQL server. */
+  readonly engine: StatusEngine;
+  /** The PostgreSQL server, credentials blanked (postgres only). */
+  readonly server?: string;
+  /** This node's host name, shown when members run on several machines (postgres only). */
+  readonly host?: string;
   role(): Role | undefined;
   epoch(): number;
   instanceId(): string;
@@ -23,18 +22,29 @@ export interface NodeStatusSource {
   /** The HTTP listener's URL, or null. */
   http(): string | null;
   queueDepth(): number;
-  /** The secondaries' last reports; empty unless primary. */
-  reports(): Iterable<MemberInfo>;
-  changeLog(): StatusChangeLog | undefined;
-  /** The primary this node follows or is. */
+  /**
+   * The members other than this node as it knows them at `now`: a SQLite primary's
+   * secondaries (their reports), a PostgreSQL peer's other peers (the peer table).
+   * Only called while this node builds the view itself (primary or peer).
+   */
+  others(now: number): MaybePromise<MemberStatus[]>;
+  /** The change log's last `limit` entries, oldest first (empty when it cannot be read). */
+  changeTail(limit: number): MaybePromise<StatusChange[]>;
+  /** The primary this node follows or is (SQLite); undefined for a peer. */
   knownPrimary(): { instance_id: string; pid: number; epoch: number } | undefined;
   /** Asks the primary for `db.status` (on a secondary). */
   askPrimary(timeoutMs: number): Promise<ClusterStatus>;
+  /**
+   * Why the view this node built is not fresh, in words (a peer whose server does not
+   * answer shows its own figures and the members and changes it read last); null when it is.
+   */
+  problem?(): string | null;
 }
 
 /**
  * A node's status view: the one-second history of its write path, the failovers it
- * saw, `db.status` on a primary and `/status.json` on any node.
+ * saw, `db.status` on a primary and `/status.json` on any node. A SQLite primary and a
+ * PostgreSQL peer build the view themselves; a secondary asks its primary.
  */
 export class NodeStatus {
   readonly history: StatusHistory;
@@ -44,7 +54,7 @@ export class NodeStatus {
 
   constructor(source: NodeStatusSource) {
     this.#source = source;
-    this.history = new StatusHistory({ registry: source.registry, isPrimary: () => source.role() === 'primary', queueDepth: () => source.queueDepth() });
+    this.history = new StatusHistory({ registry: source.registry, commits: () => commitsWrites(source.role()), queueDepth: () => source.queueDepth() });
     this.#reporter = new StatusReporter({
       self: () => ({
         instance_id: source.instanceId(),
@@ -54,19 +64,22 @@ export class NodeStatus {
         http: source.http(),
       }),
       knownPrimary: () => source.knownPrimary() ?? null,
-      cluster: async (timeoutMs) => (source.role() === 'primary' ? this.snapshot() : source.askPrimary(timeoutMs)),
+      cluster: async (timeoutMs) => (commitsWrites(source.role()) ? this.snapshot() : source.askPrimary(timeoutMs)),
+      problem: () => source.problem?.() ?? null,
     });
   }
 
-  /** What `db.status` answers on a primary. */
-  snapshot(): ClusterStatus {
+  /** What `db.status` answers on a primary; a peer's own view. */
+  snapshot(): Promise<ClusterStatus> {
     const s = this.#source;
     return buildClusterStatus({
+      engine: s.engine,
+      ...(s.server === undefined ? {} : { server: s.server }),
+      ...(s.host === undefined ? {} : { host: s.host }),
       info: () => s.info(),
       http: () => s.http(),
-      reports: () => s.reports(),
-      heartbeatIntervalMs: s.heartbeatIntervalMs,
-      changeTail: (limit) => this.#changeTail(limit),
+      others: (now) => s.others(now),
+      changeTail: (limit) => s.changeTail(limit),
       failovers: () => this.failovers.list(),
       history: this.history,
     });
@@ -79,30 +92,19 @@ export class NodeStatus {
 
   /**
    * The primary this node knew, with its last sign of life: the later of the last
-   * heartbeat heard and the last commit in the change log.
+   * heartbeat heard and the last commit in the change log (SQLite: read at once).
    */
   previousPrimary(known: { instance_id: string; pid: number; epoch: number }, lastHeartbeatAt: number | undefined): PreviousPrimary {
-    const lastCommit = this.#changeTail(1)[0];
+    const tail = this.#source.changeTail(1);
+    // Only a SQLite node has failovers, and its log is read synchronously.
+    const lastCommit = Array.isArray(tail) ? tail[0] : undefined;
     const committedAt = lastCommit === undefined ? undefined : Date.parse(lastCommit.at);
     const times = [lastHeartbeatAt, committedAt].filter((t): t is number => t !== undefined && Number.isFinite(t));
     return { instance_id: known.instance_id, pid: known.pid, epoch: known.epoch, lastAliveAt: times.length === 0 ? undefined : Math.max(...times) };
   }
+}
 
-  #changeTail(limit: number): StatusChange[] {
-    const log = this.#source.changeLog();
-    if (log === undefined) return [];
-    try {
-      const latest = log.latestChangeSeq();
-      return log.changesSince(Math.max(0, latest - limit), limit).map((c) => ({
-        seq: c.seq,
-        entity: c.entity,
-        key: c.key,
-        op: c.op,
-        source_instance_id: c.source_instance_id,
-        at: c.at,
-      }));
-    } catch {
-      return [];
-    }
-  }
+/** True for the roles that commit writes and build the status view themselves: a primary and a peer. */
+export function commitsWrites(role: Role | undefined): boolean {
+  return role === 'primary' || role === 'peer';
 }

@@ -45,8 +45,14 @@ export interface OpenPgNodeOptions {
   maxBatchSize?: number;
   /** Queue bound; past it writes get OVERLOADED. */
   maxQueueDepth?: number;
-  /** Serve `/healthz`, `/metrics` and `/status.json` over HTTP (loopback unless `allowRemote`). */
+  /** Serve the status page `/`, `/status.json`, `/healthz` and `/metrics` over HTTP (loopback unless `allowRemote`). */
   http?: HttpOptions;
+  /**
+   * How often this peer records itself in the database's peer table (`_scribe_peers`),
+   * where the other peers' status views find it; it counts as not answering after 3
+   * missed intervals. Default 1000 ms (`DEFAULT_HEARTBEAT_INTERVAL_MS`, as on SQLite).
+   */
+  heartbeatIntervalMs?: number;
   /** Sweeps to run periodically, in one peer at a time. */
   maintenance?: readonly MaintenanceTask[];
   /** Level of the per-write provenance line. Default `debug`. */
@@ -64,7 +70,7 @@ export function isPgNodeOptions(options: unknown): options is OpenPgNodeOptions 
   return typeof options === 'object' && options !== null && 'url' in options && (options as { url?: unknown }).url !== undefined;
 }
 
-const SQLITE_ONLY = ['dbPath', 'runtimeDir', 'endpoints', 'synchronous', 'fileMode', 'curve', 'allowInsecure', 'recreateDatabase', 'promote', 'pollIntervalMs', 'heartbeatIntervalMs', 'startTimeoutMs', 'maxMessageBytes'] as const;
+const SQLITE_ONLY = ['dbPath', 'runtimeDir', 'endpoints', 'synchronous', 'fileMode', 'curve', 'allowInsecure', 'recreateDatabase', 'promote', 'pollIntervalMs', 'startTimeoutMs', 'maxMessageBytes'] as const;
 
 function positiveInteger(name: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
@@ -91,6 +97,7 @@ export function checkPgNodeOptions(options: OpenPgNodeOptions): void {
   positiveInteger('changePollMs', options.changePollMs);
   positiveInteger('writeTimeoutMs', options.writeTimeoutMs);
   positiveInteger('longWriteTimeoutMs', options.longWriteTimeoutMs);
+  positiveInteger('heartbeatIntervalMs', options.heartbeatIntervalMs);
   if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && (typeof options.ssl !== 'object' || options.ssl === null)) {
     throw new TypeError(`Expected 'ssl' to be a boolean or TLS options (ca, cert, key, rejectUnauthorized, …), got ${typeof options.ssl}`);
   }

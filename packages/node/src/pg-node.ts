@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { WriteError, type NodeInfo, type PluginInfo, type Role } from '@scribe/protocol';
 import { StoreReads, createQuerier, type Querier, type RequestRecord, type StoredChange } from '@scribe/store';
 import { WriteCoordinator } from '@scribe/coordinator';
-import { PgAdvisoryLease, PgChangeListener, PgStore, mapPgError, redactUrl } from '@scribe/postgres';
+import { PgAdvisoryLease, PgChangeListener, PgPeerTable, PgStore, mapPgError, redactUrl } from '@scribe/postgres';
 import { WriteForwarder } from '@scribe/proxy';
 import { ChangeFeed, type ChangesOptions } from './change-feed.js';
 import { HttpEndpoint } from './http-endpoint.js';
@@ -14,6 +15,11 @@ import { NodeMetrics } from './node-metrics.js';
 import { DEFAULT_PG_FALLBACK_POLL_MS, DEFAULT_PG_LISTEN_POLL_MS, checkPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { coordinatorCounts } from './coordinator-counts.js';
+import type { NodeStatus } from './node-status.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from './node-options.js';
+import { PeerPresence } from './peer-presence.js';
+import { pgNodeStatus } from './pg-node-status.js';
+import { lastCommitted } from './status-snapshot.js';
 
 /**
  * One process of an application on a PostgreSQL server: a peer among any number of
@@ -38,6 +44,9 @@ export class PgScribeNode {
   readonly #feed: ChangeFeed;
   readonly #startedAt = Date.now();
   readonly #listeners = new Set<NodeListener>();
+  readonly #host = hostname();
+  readonly #status: NodeStatus;
+  #presence: PeerPresence | undefined;
   #store: PgStore | undefined;
   #coordinator: WriteCoordinator | undefined;
   #listener: PgChangeListener | undefined;
@@ -80,6 +89,17 @@ export class PgScribeNode {
       ...(options.writeTimeoutMs === undefined ? {} : { defaultTimeoutMs: options.writeTimeoutMs }),
       ...(options.longWriteTimeoutMs === undefined ? {} : { longTimeoutMs: options.longWriteTimeoutMs }),
       logger: this.#root,
+    });
+    this.#status = pgNodeStatus({
+      registry: this.#metrics.registry,
+      server: this.server,
+      host: this.#host,
+      instanceId: () => this.instanceId,
+      info: () => this.info(),
+      http: () => this.#http?.url ?? null,
+      queueDepth: () => this.#coordinator?.depth ?? 0,
+      presence: () => this.#presence,
+      changeLog: () => this.#store,
     });
     const fallbackMs = options.changePollMs ?? DEFAULT_PG_FALLBACK_POLL_MS;
     this.#feed = new ChangeFeed(() => this.#store, {
@@ -269,18 +289,43 @@ export class PgScribeNode {
         log.child({ component: 'maintenance' }),
       );
     }
+    this.#status.history.start();
     if (o.http !== undefined) {
       this.#http = new HttpEndpoint(
         o.http,
         {
           health: () => this.health(),
           metrics: async () => ({ contentType: this.#metrics.registry.contentType, body: await this.#metrics.registry.metrics() }),
+          status: () => this.#status.report(),
         },
         this.#log,
       );
-      const at = await this.#http.listen();
-      this.#log.info({ http: `http://${at.host}:${at.port}` }, 'health and metrics listening');
+      await this.#http.listen();
+      this.#log.info({ http: this.#http.url }, 'status page, health and metrics listening');
     }
+    // After the listener: the first record carries its address.
+    const intervalMs = o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.#presence = new PeerPresence({
+      table: new PgPeerTable(store.pool),
+      intervalMs,
+      record: () => {
+        const info = this.info();
+        return {
+          instance_id: this.instanceId,
+          pid: process.pid,
+          host: this.#host,
+          http: this.#http?.url ?? null,
+          schema_version: info.schema_version,
+          plugins: info.plugins,
+          load: { queue_depth: info.queue_depth, committed_per_s: lastCommitted(this.#status.history.samples()) },
+          interval_ms: intervalMs,
+          uptime_s: info.uptime_s,
+          started_at: new Date(this.#startedAt).toISOString(),
+        };
+      },
+      log: this.#root.child({ role: 'peer', component: 'peers' }),
+    });
+    await this.#presence.start();
     this.#log.info({ server: this.server, plugins: this.#plugins.plugins.map((p) => p.name) }, 'peer of the PostgreSQL server');
   }
 
@@ -296,10 +341,13 @@ export class PgScribeNode {
 
   async #close(): Promise<void> {
     this.#stopMaintenance?.();
+    this.#status.history.stop();
     this.#feed.close();
     await this.#http?.close();
     await this.#coordinator?.close({ drain: true });
     this.#stopCommits?.();
+    // The other peers stop listing this one at once (before the pool ends).
+    await this.#presence?.close();
     this.#forwarder.close(new WriteError('SHUTTING_DOWN', 'this node is closed', { retryable: false }));
     await this.#lease?.close();
     await this.#listener?.close();

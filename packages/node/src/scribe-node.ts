@@ -21,6 +21,8 @@ import { nodeHealth, type NodeHealth } from './node-health.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { NodeMetrics } from './node-metrics.js';
 import { NodeStatus } from './node-status.js';
+import { changeTail } from './status-change-tail.js';
+import { membersFromReports } from './status-snapshot.js';
 import { resolveNodeTimings, type NodeTimings, type OpenNodeOptions } from './node-options.js';
 import { PgScribeNode } from './pg-node.js';
 import { isPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
@@ -88,15 +90,15 @@ export class ScribeNode {
     );
     this.#status = new NodeStatus({
       registry: this.#metrics.registry,
-      heartbeatIntervalMs: this.#timings.heartbeatIntervalMs,
+      engine: 'sqlite',
       role: () => this.#leadership.role,
       epoch: () => this.#leadership.epoch,
       instanceId: () => this.instanceId,
       info: () => this.info(),
       http: () => this.#httpUrl(),
       queueDepth: () => this.#primary()?.coordinator.depth ?? 0,
-      reports: () => this.#primary()?.membership.reports() ?? [],
-      changeLog: () => this.#readStore,
+      others: (now) => membersFromReports(this.#primary()?.membership.reports() ?? [], this.#timings.heartbeatIntervalMs, now),
+      changeTail: (limit) => changeTail(this.#readStore, limit),
       knownPrimary: () => {
         const d = this.#leadership.duty;
         if (d?.role === 'secondary') return { instance_id: d.primary.instance_id, pid: d.primary.pid, epoch: d.primary.epoch };
@@ -302,9 +304,7 @@ export class ScribeNode {
   }
 
   #httpUrl(): string | null {
-    const a = this.#http?.address;
-    if (a === undefined) return null;
-    return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+    return this.#http?.url ?? null;
   }
 
   #primary(): Extract<Leadership['duty'], { role: 'primary' }> | undefined {

@@ -12,8 +12,8 @@ export const STATUS_SAMPLE_INTERVAL_MS = 1_000;
 export interface StatusHistorySource {
   /** The node's Prometheus registry (`scribe_writes_total{method,code}`, `scribe_commit_seconds`, `scribe_batch_size`). */
   readonly registry: Registry;
-  /** True while this node is primary. */
-  isPrimary(): boolean;
+  /** True while this node commits writes itself: a primary, or a peer of a PostgreSQL server (not a secondary). */
+  commits(): boolean;
   /** Writes waiting in the coordinator queue now (0 on a secondary). */
   queueDepth(): number;
 }
@@ -45,7 +45,7 @@ interface Totals {
 }
 
 /**
- * The last minutes of the primary's write path, for the status page and `scribe top`.
+ * The last minutes of the primary's (or a peer's own) write path, for the status page and `scribe top`.
  * It reads the counters the metrics registry already keeps, once a second, and
  * stores the differences: nothing is added to the write path itself.
  */
@@ -124,7 +124,7 @@ export class StatusHistory {
     this.#last = { t: now, totals };
     if (last === undefined) return;
     const seconds = Math.max((now - last.t) / 1000, 0.001);
-    const primary = this.#source.isPrimary();
+    const committing = this.#source.commits();
     let committed = 0;
     const refused: Record<string, number> = {};
     const at = new Date(now).toISOString();
@@ -147,7 +147,7 @@ export class StatusHistory {
     const batches = totals.batchCount - last.totals.batchCount;
     this.#samples.push({
       t: now,
-      committed: primary ? round(committed / seconds) : null,
+      committed: committing ? round(committed / seconds) : null,
       refused,
       p50_ms: commits > 0 ? quantileMs(0.5, last.totals.latency, totals.latency) : null,
       p99_ms: commits > 0 ? quantileMs(0.99, last.totals.latency, totals.latency) : null,

@@ -11,13 +11,21 @@ export interface StatusReport {
   at: string;
   /** The node whose HTTP listener answered. */
   served_by: { instance_id: string; role: Role | null; pid: number; epoch: number; http: string | null };
-  /** True when `cluster` is a fresh view from the primary (this node's own when it is primary). */
+  /**
+   * True when `cluster` is a fresh view from the primary (this node's own when it is
+   * primary). On a peer of a PostgreSQL server: true when the server answered for the
+   * view (its members and change feed are fresh).
+   */
   primary_answers: boolean;
   /** Why there is no fresh view, in words; null when there is one. */
   problem: string | null;
-  /** The primary's view, or null when no primary answers. */
+  /**
+   * The primary's view, or null when no primary answers. A peer always has its own
+   * view: when its server does not answer, its own samples and errors with the members
+   * and changes it read last (and `problem` says so).
+   */
   cluster: ClusterStatus | null;
-  /** The primary this node follows (or is), from its discovery record; null when it knows none. */
+  /** The primary this node follows (or is), from its discovery record; null when it knows none (always on a peer). */
   known_primary: { instance_id: string; pid: number; epoch: number } | null;
 }
 
@@ -30,6 +38,8 @@ export interface StatusReportSource {
    * secondary. Rejects (a WriteError) when no primary answers.
    */
   cluster(timeoutMs: number): Promise<ClusterStatus>;
+  /** Why a view that `cluster` built is not fresh (a peer whose server does not answer); null when it is. */
+  problem?(): string | null;
 }
 
 /**
@@ -54,7 +64,8 @@ export class StatusReporter {
     if (self.role === null) return { ...base, primary_answers: false, problem: 'this node has no role yet', cluster: null };
     try {
       const cluster = await this.#cluster(self.role, self.epoch);
-      return { ...base, primary_answers: true, problem: null, cluster };
+      const problem = this.#source.problem?.() ?? null;
+      return { ...base, primary_answers: problem === null, problem, cluster };
     } catch (e) {
       const code = e instanceof WriteError ? e.code : 'INTERNAL';
       const who = known === null ? 'no primary is known' : `the primary ${known.instance_id} (pid ${known.pid}, epoch ${known.epoch}) did not answer (${code})`;

@@ -1,54 +1,84 @@
-import type { ClusterStatus, FailoverRecord, MemberInfo, MemberStatus, NodeInfo, StatusChange } from '@scribe/protocol';
+import type { ClusterStatus, FailoverRecord, MemberInfo, MemberStatus, NodeInfo, StatusChange, StatusEngine } from '@scribe/protocol';
 import type { StatusHistory } from './status-history.js';
 
 /** How many changes of the feed's tail a snapshot carries. */
 export const STATUS_CHANGES = 20;
-/** A secondary that has not reported for this many heartbeat intervals is marked as not answering. */
+/** A member that has not reported for this many of its heartbeat intervals is marked as not answering. */
 export const MISSED_REPORTS = 3;
 
-/** What a primary's status snapshot is built from: only what the node already knows. */
+/** A value now, or once read (the SQLite file is read synchronously, a PostgreSQL server is not). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What a status snapshot is built from: only what the node already knows. The members
+ * other than the serving node come from the node's member source: on a SQLite primary
+ * the secondaries' reports ({@link membersFromReports}), on a PostgreSQL peer the peer
+ * table.
+ */
 export interface StatusSnapshotSource {
-  /** The primary itself, as `db.ping` reports it. */
+  /** Where the view comes from. */
+  readonly engine: StatusEngine;
+  /** The PostgreSQL server, credentials blanked (postgres only). */
+  readonly server?: string;
+  /** The serving node's host name, when members run on several machines (postgres only). */
+  readonly host?: string;
+  /** The serving node itself, as `db.ping` reports it. */
   info(): NodeInfo;
-  /** The primary's HTTP listener (`http://host:port`), or null. */
+  /** Its HTTP listener (`http://host:port`), or null. */
   http(): string | null;
-  /** The secondaries as they last reported themselves (`db.member`). */
-  reports(): Iterable<MemberInfo>;
-  /** The secondaries' report interval, ms. */
-  readonly heartbeatIntervalMs: number;
+  /** The other members as this node knows them at `now`, in any order. */
+  others(now: number): MaybePromise<MemberStatus[]>;
   /** The change log's last `limit` entries, oldest first. */
-  changeTail(limit: number): StatusChange[];
+  changeTail(limit: number): MaybePromise<StatusChange[]>;
   failovers(): FailoverRecord[];
   readonly history: StatusHistory;
 }
 
 /**
- * The primary's view of the cluster, as `db.status` answers it and the status page
- * and `scribe top` show it. Reads counters, reports and the change log; writes nothing.
+ * The cluster as the serving node sees it, as `db.status` answers it (the primary's
+ * view) and the status page and `scribe top` show it; on PostgreSQL, the serving
+ * peer's view. Reads counters, member records and the change log; writes nothing.
  */
-export function buildClusterStatus(source: StatusSnapshotSource, now = Date.now()): ClusterStatus {
+export async function buildClusterStatus(source: StatusSnapshotSource, now = Date.now()): Promise<ClusterStatus> {
   const info = source.info();
   const http = source.http();
-  const plugins = info.plugins;
   const at = new Date(now).toISOString();
+  const samples = source.history.samples();
   const self: MemberStatus = {
     instance_id: info.instance_id,
-    role: 'primary',
+    role: info.role,
     pid: info.pid,
     epoch: info.epoch,
     uptime_s: info.uptime_s,
     schema_version: info.schema_version,
-    plugins,
+    plugins: info.plugins,
     last_heartbeat_at: null,
     seen_at: at,
     answering: true,
     http,
+    ...(source.host === undefined ? {} : { host: source.host, queue_depth: info.queue_depth, committed_per_s: lastCommitted(samples) }),
   };
-  const silentAfter = MISSED_REPORTS * source.heartbeatIntervalMs;
-  const others: MemberStatus[] = [];
-  for (const r of source.reports()) {
-    if (r.instance_id === info.instance_id) continue;
-    others.push({
+  const [found, tail] = await Promise.all([source.others(now), source.changeTail(STATUS_CHANGES)]);
+  const others = found.filter((m) => m.instance_id !== info.instance_id).sort((a, b) => a.instance_id.localeCompare(b.instance_id));
+  return {
+    at,
+    engine: source.engine,
+    ...(source.server === undefined ? {} : { server: source.server }),
+    primary: { ...info, http },
+    members: [self, ...others],
+    samples,
+    failovers: source.failovers(),
+    changes: tail.slice().reverse(),
+    errors: { totals: source.history.errorTotals(), recent: source.history.recentErrors() },
+  };
+}
+
+/** A SQLite primary's other members: the secondaries' last reports, silent after {@link MISSED_REPORTS} heartbeats. */
+export function membersFromReports(reports: Iterable<MemberInfo>, heartbeatIntervalMs: number, now: number): MemberStatus[] {
+  const silentAfter = MISSED_REPORTS * heartbeatIntervalMs;
+  const members: MemberStatus[] = [];
+  for (const r of reports) {
+    members.push({
       instance_id: r.instance_id,
       role: r.role,
       pid: r.pid,
@@ -62,14 +92,14 @@ export function buildClusterStatus(source: StatusSnapshotSource, now = Date.now(
       http: typeof r.http === 'string' ? r.http : null,
     });
   }
-  others.sort((a, b) => a.instance_id.localeCompare(b.instance_id));
-  return {
-    at,
-    primary: { ...info, http },
-    members: [self, ...others],
-    samples: source.history.samples(),
-    failovers: source.failovers(),
-    changes: source.changeTail(STATUS_CHANGES).reverse(),
-    errors: { totals: source.history.errorTotals(), recent: source.history.recentErrors() },
-  };
+  return members;
+}
+
+/** Committed writes per second in the newest sample that has a figure, or null. */
+export function lastCommitted(samples: readonly { committed: number | null }[]): number | null {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const c = samples[i]!.committed;
+    if (c !== null) return c;
+  }
+  return null;
 }

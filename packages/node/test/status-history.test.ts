@@ -21,7 +21,7 @@ describe('StatusHistory', () => {
   it('turns the registry counters into per-second rates, refused writes by code, latency percentiles and batch sizes', async () => {
     const { state, m } = metrics();
     let now = 1_000_000;
-    const h = new StatusHistory({ registry: m.registry, isPrimary: () => state.primary, queueDepth: () => state.depth }, { clock: () => now });
+    const h = new StatusHistory({ registry: m.registry, commits: () => state.primary, queueDepth: () => state.depth }, { clock: () => now });
     await h.sample(); // baseline
     expect(h.samples()).toEqual([]);
 
@@ -56,7 +56,7 @@ describe('StatusHistory', () => {
   it('keeps only the last samples, and a new coordinator (counters back at zero) does not make negative rates', async () => {
     const { state, m } = metrics();
     let now = 0;
-    const h = new StatusHistory({ registry: m.registry, isPrimary: () => true, queueDepth: () => 0 }, { clock: () => now, samples: 3 });
+    const h = new StatusHistory({ registry: m.registry, commits: () => true, queueDepth: () => 0 }, { clock: () => now, samples: 3 });
     await h.sample();
     for (const count of [10, 20, 30, 5, 15]) {
       state.outcomes = [{ method: 'W', outcome: 'ok', count }];
@@ -68,7 +68,7 @@ describe('StatusHistory', () => {
 
   it('rejects a sample count below one with a message that says what to change', () => {
     const { m } = metrics();
-    expect(() => new StatusHistory({ registry: m.registry, isPrimary: () => true, queueDepth: () => 0 }, { samples: 0 })).toThrow(
+    expect(() => new StatusHistory({ registry: m.registry, commits: () => true, queueDepth: () => 0 }, { samples: 0 })).toThrow(
       "Expected 'samples' to be an integer from 1 and up, got 0 (number)",
     );
   });

@@ -34,3 +34,4 @@ export { PgChangeLog, CHANGES_CHANNEL, type PendingChange } from './pg-change-lo
 export { PgChangeListener, LISTEN_RETRY_MS, MAX_LISTEN_RETRY_MS, type PgChangeListenerOptions } from './pg-change-listener.js';
 export { PgAdvisoryLease, MAINTENANCE_LOCK_KEY, DEFAULT_LEASE_RETRY_MS, type PgAdvisoryLeaseOptions } from './pg-advisory-lease.js';
 export { PgBatchTx } from './pg-batch-tx.js';
+export { PgPeerTable, DEFAULT_PEER_FORGET_MS, type PeerRecord, type PeerRow, type PeerLoad } from './pg-peer-table.js';

@@ -12,14 +12,23 @@ export interface MemberStatus {
   schema_version: number | null;
   /** The plugins this member runs, with their schema versions; empty when it reported none. */
   plugins: PluginInfo[];
-  /** When this member last heard the primary's heartbeat (RFC 3339); null for the primary. */
+  /** When this member last heard the primary's heartbeat (RFC 3339); null for the primary and for peers (they have none). */
   last_heartbeat_at: string | null;
-  /** When the primary last heard from this member (RFC 3339). */
+  /**
+   * When the primary last heard from this member (RFC 3339); for peers of a PostgreSQL
+   * server, when the peer last recorded itself in the database, by the server's clock.
+   */
   seen_at: string;
   /** False when the member missed its last reports (it may be stopped, hung or dead). */
   answering: boolean;
   /** The member's HTTP listener (`http://host:port`), when it has one. */
   http: string | null;
+  /** The host the member runs on: peers of a PostgreSQL server report it (absent on SQLite, one machine). */
+  host?: string;
+  /** Writes waiting in the member's queue at its last report (peers; absent on SQLite). */
+  queue_depth?: number;
+  /** Writes the member committed per second in its last sample, null before one (peers; absent on SQLite). */
+  committed_per_s?: number | null;
 }
 
 /**
@@ -79,15 +88,33 @@ export interface StatusError {
   count: number;
 }
 
-/** What `db.status` answers: the primary's view of the cluster. Read-only. */
+/** The engines a status view can come from: a SQLite cluster or peers of a PostgreSQL server. */
+export const STATUS_ENGINES = ['sqlite', 'postgres'] as const;
+/** One of {@link STATUS_ENGINES}. */
+export type StatusEngine = (typeof STATUS_ENGINES)[number];
+
+/**
+ * What `db.status` answers: the primary's view of the cluster. Read-only. A peer of
+ * a PostgreSQL server builds the same view of its own (served on its `/status.json`;
+ * there is no `db.status` there, no primary and no sockets): `engine` is `postgres`,
+ * `primary` is the serving peer (role `peer`), `members` are the peers recorded in the
+ * database, `failovers` is empty.
+ */
 export interface ClusterStatus {
   /** When the snapshot was taken (RFC 3339). */
   at: string;
-  /** The answering primary, as `db.ping` reports it, plus its HTTP listener. */
+  /** Where the view comes from; absent from nodes older than this field (they are `sqlite`). */
+  engine?: StatusEngine;
+  /** The PostgreSQL server, its password blanked (`engine` `postgres` only). */
+  server?: string;
+  /**
+   * The member that built this view, as `db.ping` reports it, plus its HTTP listener:
+   * the answering primary; on PostgreSQL, the serving peer (role `peer`).
+   */
   primary: NodeInfo & { http: string | null };
-  /** The primary first, then the secondaries by instance id. */
+  /** The primary (or the serving peer) first, then the others by instance id. */
   members: MemberStatus[];
-  /** The last minutes of the primary's write path, oldest first, one sample a second. */
+  /** The last minutes of the primary's (the serving peer's own) write path, oldest first, one sample a second. */
   samples: StatusSample[];
   /** The last failovers this primary took part in or saw, newest first. */
   failovers: FailoverRecord[];

@@ -44,6 +44,8 @@ export type {
   FailoverRecord,
   StatusChange,
   StatusError,
+  StatusEngine,
 } from './cluster-status.js';
+export { STATUS_ENGINES } from './cluster-status.js';
 export { uuidv7 } from './uuidv7.js';
 export { requestIdReusedError } from './request-id-reuse.js';

@@ -347,12 +347,55 @@ EXECUTE FUNCTION update_ucb_after_score();
 CREATE INDEX files_by_path ON files (path, created_at);
 `;
 
+/*
+ * Who is a peer of this database now: each process of a PostgreSQL database records
+ * itself here once a heartbeat (one upsert, off the write path) and deletes its row
+ * when it closes cleanly; the status page lists the other peers from it, and rows
+ * silent for a minute are pruned by the next heartbeat of any peer. A SQLite cluster
+ * learns its members over ZeroMQ (`db.member`) and leaves the table empty; it has the
+ * table so that both engines carry the same migration identities and the same tables.
+ * `plugins` and `load` are JSON text; times are RFC 3339 text, `seen_at` from the
+ * server's clock (peers on several hosts compare one clock).
+ */
+const V4_PEERS = `
+CREATE TABLE _scribe_peers (
+  instance_id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  http TEXT,
+  schema_version INTEGER NOT NULL,
+  plugins TEXT NOT NULL,
+  load TEXT NOT NULL,
+  interval_ms INTEGER NOT NULL,
+  uptime_s INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  seen_at TEXT NOT NULL
+);
+`;
+
+const PG_V4_PEERS = `
+CREATE TABLE _scribe_peers (
+  instance_id TEXT COLLATE "C" PRIMARY KEY,
+  pid BIGINT NOT NULL,
+  host TEXT COLLATE "C" NOT NULL,
+  http TEXT COLLATE "C",
+  schema_version BIGINT NOT NULL,
+  plugins TEXT COLLATE "C" NOT NULL,
+  load TEXT COLLATE "C" NOT NULL,
+  interval_ms BIGINT NOT NULL,
+  uptime_s BIGINT NOT NULL,
+  started_at TEXT COLLATE "C" NOT NULL,
+  seen_at TEXT COLLATE "C" NOT NULL
+);
+`;
+
 /** scribe's own schema steps, in order, for both engines. */
 export const BUILTIN_MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'agent tables', up: { sqlite: V1_AGENT_SCHEMA, postgres: PG_V1_AGENT_SCHEMA } },
   { version: 2, name: 'request records and change log', up: { sqlite: V2_WRITE_PATH, postgres: PG_V2_WRITE_PATH } },
   { version: 3, name: 'prompt UCB stats and its trigger', up: { sqlite: V3_PROMPT_UCB_STATS, postgres: PG_V3_PROMPT_UCB_STATS } },
+  { version: 4, name: 'peers of the database', up: { sqlite: V4_PEERS, postgres: PG_V4_PEERS } },
 ]);
 
 /** The highest built-in schema version this code knows. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;

@@ -1,0 +1,170 @@
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { openNode, type PgScribeNode, type StatusReport } from '@scribe/node';
+import { PgPeerTable, type PeerRecord } from '@scribe/postgres';
+import { SCHEMA_VERSION } from '@scribe/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NodeProcess, waitFor } from './helpers/node-process.js';
+import { runPostgresTests, usePostgres } from './helpers/postgres-server.js';
+
+// The status page of peers of one PostgreSQL server: each peer records itself in
+// _scribe_peers, and each peer's /status.json lists the others from there.
+
+const server = usePostgres();
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Peers beat every 100 ms here, so "not answering" (3 missed beats) comes quickly. */
+const BEAT_MS = 100;
+
+async function peer(url: string, instanceId: string): Promise<PgScribeNode> {
+  const node = await openNode({ url, instanceId, http: { port: 0 }, heartbeatIntervalMs: BEAT_MS });
+  cleanups.push(() => node.close());
+  return node;
+}
+
+async function spawnPeer(url: string, instanceId: string): Promise<NodeProcess> {
+  const p = await NodeProcess.spawn({ url, instanceId, http: { port: 0 }, heartbeatIntervalMs: BEAT_MS });
+  cleanups.push(() => p.kill());
+  return p;
+}
+
+function base(address: { host: string; port: number } | null | undefined): string {
+  if (address === undefined || address === null) throw new Error('no HTTP listener');
+  return `http://${address.host}:${address.port}`;
+}
+
+async function status(address: { host: string; port: number } | null | undefined): Promise<StatusReport> {
+  const res = await fetch(`${base(address)}/status.json`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as StatusReport;
+}
+
+async function admin(url: string, sql: string, values: unknown[] = []): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql, values);
+  } finally {
+    await client.end();
+  }
+}
+
+describe.runIf(runPostgresTests)('the status page of PostgreSQL peers', () => {
+  it('lists every peer of the database with host, pid and listener; its own write path as samples; the change log tail of all peers; refused writes', async () => {
+    const url = (await server.database()).replace('postgresql://scribe@', 'postgresql://scribe:s3cret-pw@');
+    const a = await peer(url, 'a');
+    const b = await spawnPeer(url, 'b');
+    await b.call('createSession', { id: 's1', title: 'from b' });
+    await a.querier.createMessage({ id: 'm1', session_id: 's1', role: 'user', parts: '[]' });
+    await expect(a.querier.createSession({ id: 's1', title: 'again' })).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    const report = await waitFor(
+      async () => {
+        const r = await status(a.httpAddress);
+        const c = r.cluster;
+        const committed = c?.samples.some((s) => (s.committed ?? 0) > 0) === true;
+        return c !== null && c.members.length === 2 && committed && c.errors.totals['CONFLICT'] === 1 && c.changes.length >= 3 ? r : undefined;
+      },
+      15_000,
+      'both peers, a committed sample, the refused write and the changes on /status.json',
+    );
+    expect(report).toMatchObject({
+      served_by: { instance_id: 'a', role: 'peer', pid: process.pid, epoch: 0, http: base(a.httpAddress) },
+      known_primary: null,
+      primary_answers: true,
+      problem: null,
+    });
+    const c = report.cluster!;
+    expect(c.engine).toBe('postgres');
+    expect(c.server).not.toContain('s3cret-pw');
+    expect(c.server).toContain('***');
+    expect(c.primary).toMatchObject({ role: 'peer', instance_id: 'a', schema_version: SCHEMA_VERSION, http: base(a.httpAddress) });
+    expect(c.failovers).toEqual([]);
+    expect(c.members.map((m) => [m.instance_id, m.role, m.pid, m.host, m.http, m.answering, m.schema_version])).toEqual([
+      ['a', 'peer', process.pid, hostname(), base(a.httpAddress), true, SCHEMA_VERSION],
+      ['b', 'peer', b.ready.pid, hostname(), base(b.ready.http), true, SCHEMA_VERSION],
+    ]);
+    // The tail of the change log on the server, newest first, with both peers' writes.
+    expect(c.changes.map((x) => [x.entity, x.key, x.op, x.source_instance_id])).toEqual(
+      expect.arrayContaining([
+        ['sessions', 's1', 'created', 'b'],
+        ['messages', 'm1', 'created', 'a'],
+      ]),
+    );
+    expect(c.changes.map((x) => x.seq)).toEqual(c.changes.map((x) => x.seq).sort((x, y) => y - x));
+    expect(c.errors.recent[0]).toMatchObject({ code: 'CONFLICT', method: 'CreateSession', count: 1 });
+
+    // The other peer serves the same page with the same peers, from its own seat.
+    const fromB = await waitFor(async () => {
+      const r = await status(b.ready.http);
+      return r.cluster?.members.length === 2 ? r : undefined;
+    }, 15_000, 'b lists both peers');
+    expect(fromB.cluster!.members.map((m) => m.instance_id)).toEqual(['b', 'a']);
+    expect(fromB.served_by).toMatchObject({ instance_id: 'b', role: 'peer' });
+
+    const page = await fetch(`${base(a.httpAddress)}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toContain('<title>scribe status</title>');
+  });
+
+  it('drops a peer that closed at once, and shows a peer killed with -9 as not answering', async () => {
+    const url = await server.database();
+    const a = await peer(url, 'a');
+    const closing = await spawnPeer(url, 'closing');
+    const killed = await spawnPeer(url, 'killed');
+    await waitFor(async () => (await status(a.httpAddress)).cluster?.members.filter((m) => m.answering).length === 3, 15_000, 'three answering peers');
+
+    await closing.close();
+    await waitFor(async () => {
+      const ids = (await status(a.httpAddress)).cluster?.members.map((m) => m.instance_id);
+      return ids !== undefined && !ids.includes('closing') ? ids : undefined;
+    }, 15_000, 'the closed peer gone from the list');
+
+    await killed.kill('SIGKILL');
+    const silent = await waitFor(async () => {
+      const m = (await status(a.httpAddress)).cluster?.members.find((x) => x.instance_id === 'killed');
+      return m !== undefined && !m.answering ? m : undefined;
+    }, 15_000, 'the killed peer shown as not answering');
+    expect(silent).toMatchObject({ role: 'peer', pid: killed.ready.pid, http: base(killed.ready.http) });
+    // The one that serves is answering, whatever happened to the others.
+    expect((await status(a.httpAddress)).cluster!.members[0]).toMatchObject({ instance_id: 'a', answering: true });
+  });
+
+  it('prunes a peer silent for longer than the forget period with the next heartbeat of any peer, never the beating one', async () => {
+    const url = await server.database();
+    const node = await openNode({ url, heartbeatIntervalMs: 60_000 }); // migrates; its own beat is not part of this test
+    cleanups.push(() => node.close());
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    cleanups.push(() => pool.end());
+    const table = new PgPeerTable(pool, { forgetMs: 5_000 });
+    const record = (instance_id: string): PeerRecord => ({
+      instance_id,
+      pid: 1,
+      host: 'h',
+      http: null,
+      schema_version: SCHEMA_VERSION,
+      plugins: [{ name: 'p', schema_version: 2 }],
+      load: { queue_depth: 0, committed_per_s: 5 },
+      interval_ms: 1_000,
+      uptime_s: 1,
+      started_at: new Date().toISOString(),
+    });
+    await table.beat(record('ghost'));
+    await table.beat(record('me'));
+    // Ten minutes of silence for the ghost, and for 'me' too before its next beat.
+    await admin(url, "UPDATE _scribe_peers SET seen_at = to_char((now() - interval '10 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+    const before = await table.list();
+    expect(before.map((r) => r.instance_id)).toEqual(expect.arrayContaining(['ghost', 'me']));
+    expect(before.find((r) => r.instance_id === 'ghost')!.age_ms).toBeGreaterThan(5_000);
+    await table.beat(record('me'));
+    const after = await table.list();
+    expect(after.map((r) => r.instance_id)).not.toContain('ghost');
+    expect(after.find((r) => r.instance_id === 'me')).toMatchObject({ plugins: [{ name: 'p', schema_version: 2 }], load: { queue_depth: 0, committed_per_s: 5 } });
+    expect(after.find((r) => r.instance_id === 'me')!.age_ms).toBeLessThan(5_000);
+  });
+});
