@@ -1,9 +1,12 @@
-import { hostname } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { openNode, type PgScribeNode, type StatusReport } from '@scribe/node';
 import { PgPeerTable, type PeerRecord } from '@scribe/postgres';
 import { SCHEMA_VERSION } from '@scribe/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from './helpers/browser.js';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
 import { runPostgresTests, usePostgres } from './helpers/postgres-server.js';
 
@@ -15,6 +18,9 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+/** Screenshots are kept as the test's artefacts. */
+const ARTEFACTS = mkdtempSync(join(tmpdir(), 'scribe-pg-status-artefacts-'));
 
 /** Peers beat every 100 ms here, so "not answering" (3 missed beats) comes quickly. */
 const BEAT_MS = 100;
@@ -166,5 +172,38 @@ describe.runIf(runPostgresTests)('the status page of PostgreSQL peers', () => {
     expect(after.map((r) => r.instance_id)).not.toContain('ghost');
     expect(after.find((r) => r.instance_id === 'me')).toMatchObject({ plugins: [{ name: 'p', schema_version: 2 }], load: { queue_depth: 0, committed_per_s: 5 } });
     expect(after.find((r) => r.instance_id === 'me')!.age_ms).toBeLessThan(5_000);
+  });
+
+  // Without Chromium the page cannot be rendered; CI installs it (.ci/run), so there it must.
+  it.skipIf(!hasChromium && process.env['CI'] === undefined)('renders a peer cluster in a real browser: the peers with their hosts, this peer marked, a killed one NOT ANSWERING, no failover section', async () => {
+    const url = await server.database();
+    const a = await peer(url, 'a');
+    const b = await spawnPeer(url, 'b');
+    await b.call('createSession', { id: 'live', title: 'page' });
+    const writing = b.send<{ acked: string[] }>('writeSeries', { sessionId: 'live', prefix: 'w', count: 1_000_000, concurrency: 2 });
+    writing.catch(() => undefined); // awaited below; a failure before then must not go unhandled
+    const browser = await launchChromium();
+    cleanups.push(browser.close);
+    const page = await browser.context.newPage();
+    await page.goto(`${base(a.httpAddress)}/`);
+    const text = (selector: string): Promise<string> => page.locator(selector).innerText();
+
+    await waitFor(async () => (await page.locator('#members tr').count()) === 2, 15_000, 'both peers listed');
+    expect(await text('#who')).toMatch(/^served by a \(peer, pid \d+\)$/);
+    expect(await text('#primary-label')).toBe('peers of');
+    expect(await text('#primary')).toMatch(/^postgresql:\/\/scribe@/);
+    expect(await text('#th-epoch')).toBe('host');
+    expect(await text('#members tr.self')).toMatch(new RegExp(`THIS PEER\\s+a\\s+${process.pid}\\s+${hostname()}`));
+    expect(await text('#members tr:not(.self)')).toMatch(new RegExp(`peer\\s+b\\s+${b.ready.pid}\\s+${hostname()}`));
+    expect(await page.locator('#failovers-section').isVisible()).toBe(false);
+    // b's writes are in the change feed of the server; a's own write path committed none.
+    await waitFor(async () => /\tmessages\tw-\d{6}\tcreated\tb$/m.test(await text('#changes')), 15_000, "b's writes in the change feed");
+    await waitFor(async () => /answering, [1-9]\d* writes\/s/.test(await text('#members tr:not(.self)')), 15_000, "b's write rate on its row");
+    await page.screenshot({ path: join(ARTEFACTS, 'status-page-postgres.png'), fullPage: true });
+
+    await b.send('stop');
+    expect((await writing).acked.length).toBeGreaterThan(0);
+    await b.kill('SIGKILL');
+    await waitFor(async () => /NOT ANSWERING\s+b\s/.test(await text('#members')), 15_000, 'the killed peer NOT ANSWERING');
   });
 });

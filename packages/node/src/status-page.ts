@@ -23,11 +23,12 @@ h2 .now { float: right; text-transform: none; letter-spacing: 0; color: var(--fg
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 22em; }
 th { font-weight: 600; color: var(--muted); font-size: 12px; }
-tr.primary td { background: #eef4ff; font-weight: 600; }
+tr.primary td, tr.self td { background: #eef4ff; font-weight: 600; }
 tr.silent td { color: var(--bad); background: #fff4ed; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 11px; font-weight: 700; }
 .badge.primary { background: var(--accent); color: #fff; }
-.badge.secondary { background: var(--line); color: var(--fg); }
+.badge.secondary, .badge.peer { background: var(--line); color: var(--fg); }
+.badge.serving { background: var(--accent); color: #fff; }
 .badge.silent { background: var(--bad); color: #fff; }
 .banner { grid-column: 1 / -1; padding: 8px 12px; border-radius: 6px; font-weight: 600; display: none; }
 .banner.show { display: block; }
@@ -135,25 +136,39 @@ const SCRIPT = `
   function render(r) {
     var now = Date.parse(r.at);
     var me = r.served_by;
-    $('who').textContent = 'served by ' + me.instance_id + ' (' + (me.role || 'no role') + ', pid ' + me.pid + ', epoch ' + me.epoch + ')';
+    var peers = me.role === 'peer';
+    $('who').textContent = 'served by ' + me.instance_id + ' (' + (me.role || 'no role') + ', pid ' + me.pid + (peers ? '' : ', epoch ' + me.epoch) + ')';
     $('updated').textContent = 'updated ' + clock(r.at);
     var banner = $('banner');
-    if (!r.primary_answers) {
+    if (!r.cluster) {
       banner.className = 'banner bad show';
       banner.textContent = r.problem || 'no primary answers';
       document.body.classList.add('stale');
       return;
     }
-    banner.className = 'banner';
+    // A peer whose server does not answer still has its own figures: say so, and show them.
+    if (r.problem) { banner.className = 'banner warn show'; banner.textContent = r.problem; }
+    else banner.className = 'banner';
     document.body.classList.remove('stale');
     var c = r.cluster;
     last = r;
-    $('primary').textContent = c.primary.instance_id;
+    $('primary-label').textContent = peers ? 'peers of' : 'primary:';
+    $('primary').textContent = peers ? (c.server || 'a PostgreSQL server') : c.primary.instance_id;
+    $('th-epoch').textContent = peers ? 'host' : 'epoch';
+    $('th-heard').textContent = peers ? 'last seen' : 'last heartbeat';
+    $('failovers-section').style.display = peers ? 'none' : '';
     fill('members', c.members.map(function (m) {
-      var badge = el('span', 'badge ' + (m.answering ? m.role : 'silent'), m.role === 'primary' ? '\\u2605 PRIMARY' : m.answering ? 'secondary' : 'NOT ANSWERING');
+      var self = peers && m.instance_id === me.instance_id;
+      var badge = !m.answering ? el('span', 'badge silent', 'NOT ANSWERING')
+        : m.role === 'primary' ? el('span', 'badge primary', '\\u2605 PRIMARY')
+        : self ? el('span', 'badge serving', '\\u2605 THIS PEER')
+        : el('span', 'badge ' + m.role, m.role);
       var state = m.answering ? 'answering' : 'silent since ' + ago(m.seen_at, now);
-      return row([badge, m.instance_id, m.pid, m.epoch, dur(m.uptime_s), m.role === 'primary' ? '(sends it)' : ago(m.last_heartbeat_at, now),
-        m.schema_version, m.plugins.length ? m.plugins.map(function (p) { return p.name + ' ' + p.schema_version; }).join(', ') : '-', state], m.role === 'primary' ? 'primary' : m.answering ? '' : 'silent');
+      if (m.answering && m.role === 'peer') state += ', ' + num(m.committed_per_s, 0) + ' writes/s, queue ' + num(m.queue_depth, 0);
+      var heard = m.role === 'primary' ? '(sends it)' : self ? '(serves this page)' : m.role === 'peer' ? ago(m.seen_at, now) : ago(m.last_heartbeat_at, now);
+      return row([badge, m.instance_id, m.pid, peers ? (m.host || '-') : m.epoch, dur(m.uptime_s), heard,
+        m.schema_version, m.plugins.length ? m.plugins.map(function (p) { return p.name + ' ' + p.schema_version; }).join(', ') : '-', state],
+        m.role === 'primary' ? 'primary' : self ? 'self' : m.answering ? '' : 'silent');
     }), 9, 'no members');
     var s = c.samples;
     marks = c.failovers.map(function (f) { return Date.parse(f.at); });
@@ -165,6 +180,10 @@ const SCRIPT = `
     chart('writes', 'writes-max', [{ values: committed, color: '#12805c' }, { values: refused, color: '#d92d20' }], now, '/s');
     chart('latency', 'latency-max', [{ values: s.map(function (x) { return [x.t, x.p50_ms]; }), color: '#2f54eb' }, { values: s.map(function (x) { return [x.t, x.p99_ms]; }), color: '#7a5af8' }], now, 'ms');
     chart('queue', 'queue-max', [{ values: s.map(function (x) { return [x.t, x.queue_depth]; }), color: '#b54708' }, { values: s.map(function (x) { return [x.t, x.batch_size]; }), color: '#0e9384' }], now, '');
+    // A peer's charts are its own write path; every peer reports its last second with its record.
+    var all = 0;
+    c.members.forEach(function (m) { if (m.answering && typeof m.committed_per_s === 'number') all += m.committed_per_s; });
+    $('writes-scope').textContent = peers ? ' (this peer; all peers ' + Math.round(all) + ')' : '';
     var lastS = s.length ? s[s.length - 1] : null;
     $('now-committed').textContent = num(lastS ? lastS.committed : null, 0);
     $('now-refused').textContent = num(lastS ? sum(lastS.refused) : null, 0);
@@ -223,13 +242,13 @@ const SCRIPT = `
 `;
 
 const BODY = `
-<header><h1>scribe</h1><span>primary: <b id="primary">-</b></span><span class="who" id="who">connecting\u2026</span><span class="updated" id="updated"></span></header>
+<header><h1>scribe</h1><span><span id="primary-label">primary:</span> <b id="primary">-</b></span><span class="who" id="who">connecting\u2026</span><span class="updated" id="updated"></span></header>
 <main>
   <div id="banner" class="banner"></div>
   <section class="wide"><h2>Members</h2>
-    <table><thead><tr><th></th><th>instance</th><th>pid</th><th>epoch</th><th>uptime</th><th>last heartbeat</th><th>schema</th><th>plugins</th><th>state</th></tr></thead><tbody id="members"></tbody></table>
+    <table><thead><tr><th></th><th>instance</th><th>pid</th><th id="th-epoch">epoch</th><th>uptime</th><th id="th-heard">last heartbeat</th><th>schema</th><th>plugins</th><th>state</th></tr></thead><tbody id="members"></tbody></table>
   </section>
-  <section class="half"><h2>Writes / s <span class="now"><span id="now-committed">-</span> committed, <span id="now-refused">-</span> refused</span></h2>
+  <section class="half"><h2>Writes / s<span id="writes-scope"></span> <span class="now"><span id="now-committed">-</span> committed, <span id="now-refused">-</span> refused</span></h2>
     <svg id="writes" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
     <div class="legend"><span><i style="background:#12805c"></i>committed <i style="background:#d92d20"></i>refused or failed <i style="border-top:1px dashed #c4320a;height:0"></i>failover</span><span id="writes-max"></span></div></section>
   <section class="half"><h2>Commit latency (ms) <span class="now">p50 <span id="now-p50">-</span> / p99 <span id="now-p99">-</span></span></h2>
@@ -238,7 +257,7 @@ const BODY = `
   <section class="half"><h2>Queue and batch <span class="now">queue <span id="now-queue">-</span>, batch <span id="now-batch">-</span></span></h2>
     <svg id="queue" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
     <div class="legend"><span><i style="background:#b54708"></i>queue depth <i style="background:#0e9384"></i>writes per batch</span><span id="queue-max"></span></div></section>
-  <section class="wide"><h2>Failovers</h2>
+  <section class="wide" id="failovers-section"><h2>Failovers</h2>
     <table><thead><tr><th>at</th><th>when</th><th>from</th><th>to</th><th>writes waited</th><th>seen as</th></tr></thead><tbody id="failovers"></tbody></table></section>
   <section class="twothirds"><h2>Change feed (newest first)</h2>
     <table><thead><tr><th>seq</th><th>at</th><th>entity</th><th>key</th><th>op</th><th>source</th></tr></thead><tbody id="changes"></tbody></table></section>
