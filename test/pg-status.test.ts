@@ -8,7 +8,7 @@ import { SCHEMA_VERSION } from '@scribe/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from './helpers/browser.js';
 import { NodeProcess, waitFor } from './helpers/node-process.js';
-import { runPostgresTests, usePostgres } from './helpers/postgres-server.js';
+import { runPostgresTests, startPostgresServer, usePostgres } from './helpers/postgres-server.js';
 
 // The status page of peers of one PostgreSQL server: each peer records itself in
 // _scribe_peers, and each peer's /status.json lists the others from there.
@@ -172,6 +172,28 @@ describe.runIf(runPostgresTests)('the status page of PostgreSQL peers', () => {
     expect(after.map((r) => r.instance_id)).not.toContain('ghost');
     expect(after.find((r) => r.instance_id === 'me')).toMatchObject({ plugins: [{ name: 'p', schema_version: 2 }], load: { queue_depth: 0, committed_per_s: 5 } });
     expect(after.find((r) => r.instance_id === 'me')!.age_ms).toBeLessThan(5_000);
+  });
+
+  it('keeps serving its own figures when the server goes away, with the members and changes it read last and the reason', async () => {
+    const own = await startPostgresServer({ durable: false });
+    cleanups.push(() => own.stop());
+    const url = await own.createDatabase();
+    const node = await openNode({ url, instanceId: 'alone', http: { port: 0 }, heartbeatIntervalMs: BEAT_MS, writeTimeoutMs: 1_000 });
+    cleanups.push(() => node.close());
+    await node.querier.createSession({ id: 's', title: 't' });
+    await waitFor(async () => (await status(node.httpAddress)).cluster?.changes.length === 1, 15_000, 'the change on the page');
+
+    await own.stop();
+    await expect(node.querier.createSession({ id: 'x', title: 'lost' })).rejects.toMatchObject({ code: expect.stringMatching(/^(UNREACHABLE|SHUTTING_DOWN)$/) });
+    const r = await waitFor(async () => {
+      const x = await status(node.httpAddress);
+      return x.problem !== null && Object.keys(x.cluster?.errors.totals ?? {}).length > 0 ? x : undefined;
+    }, 15_000, 'the problem and the refused write on the page');
+    expect(r.primary_answers).toBe(false);
+    expect(r.problem).toMatch(/^the server postgresql:\/\/.* does not answer \((UNREACHABLE|SHUTTING_DOWN)\): this peer's own figures are live, the other peers and the change feed are as last read at /);
+    expect(r.cluster!.members.map((m) => m.instance_id)).toEqual(['alone']);
+    expect(r.cluster!.changes.map((c) => c.key)).toEqual(['s']);
+    expect(r.cluster!.errors.recent[0]).toMatchObject({ method: 'CreateSession' });
   });
 
   // Without Chromium the page cannot be rendered; CI installs it (.ci/run), so there it must.
