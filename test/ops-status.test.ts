@@ -52,16 +52,16 @@ describe('scribe status and migrate', () => {
     expect(existsSync(join(dirname(cluster.dbPath), 'no'))).toBe(false);
     const created = scribe('migrate', '--db', join(dir, 'x.db'), '--create');
     expect(created.status).toBe(0);
-    expect(created.stdout).toMatch(/applied scribe@1, scribe@2, scribe@3; schema version 3/);
+    expect(created.stdout).toMatch(/applied scribe@1, scribe@2, scribe@3, scribe@4; schema version 4/);
     expect(existsSync(join(dir, 'x.db'))).toBe(true);
   });
 
   it('migrates on demand, applies nothing the second time, and refuses while a primary runs', async () => {
     const first = scribe('migrate', '--db', cluster.dbPath, '--create');
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/applied scribe@1, scribe@2, scribe@3; schema version 3/);
+    expect(first.stdout).toMatch(/applied scribe@1, scribe@2, scribe@3, scribe@4; schema version 4/);
     const again = scribe('migrate', '--db', cluster.dbPath);
-    expect(again.stdout).toMatch(/schema version 3, nothing to apply/);
+    expect(again.stdout).toMatch(/schema version 4, nothing to apply/);
     await spawn({ instanceId: 'p' });
     const busy = scribe('migrate', '--db', cluster.dbPath);
     expect(busy.status).toBe(1);
