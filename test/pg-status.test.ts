@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openNode, type PgScribeNode, type StatusReport } from '@scribe/node';
 import { PgPeerTable, type PeerRecord } from '@scribe/postgres';
@@ -18,6 +20,20 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+
+/** Runs the CLI without blocking this process (the peer it watches answers from this very event loop). */
+function scribe(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 /** Screenshots are kept as the test's artefacts. */
 const ARTEFACTS = mkdtempSync(join(tmpdir(), 'scribe-pg-status-artefacts-'));
@@ -194,6 +210,31 @@ describe.runIf(runPostgresTests)('the status page of PostgreSQL peers', () => {
     expect(r.cluster!.members.map((m) => m.instance_id)).toEqual(['alone']);
     expect(r.cluster!.changes.map((c) => c.key)).toEqual(['s']);
     expect(r.cluster!.errors.recent[0]).toMatchObject({ method: 'CreateSession' });
+  });
+
+  it('scribe top --http watches the peers through any peer\'s listener', async () => {
+    const url = await server.database();
+    const a = await peer(url, 'a');
+    const b = await spawnPeer(url, 'b');
+    await b.call('createSession', { id: 'topped', title: 't' });
+    const where = `${a.httpAddress!.host}:${a.httpAddress!.port}`;
+    const r = await waitFor(async () => {
+      const out = await scribe('top', '--once', '--http', where);
+      return /^\s+peer\s+b\s/m.test(out.stdout) && /sessions\s+topped\s+created\s+b$/m.test(out.stdout) ? out : undefined;
+    }, 15_000, 'a frame with both peers and the change');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^scribe top  postgresql://\\S+  served by peer a \\(pid ${process.pid}\\)  \\d\\d:\\d\\d:\\d\\d$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^\\*\\s+peer\\s+a\\s+${process.pid}\\s+${hostname()}\\s.*answering, \\S+ writes/s, queue 0$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^\\s+peer\\s+b\\s+${b.ready.pid}\\s+${hostname()}\\s.*answering`, 'm'));
+    expect(r.stdout).not.toContain('FAILOVERS');
+
+    await a.close();
+    const gone = await scribe('top', '--once', '--http', where);
+    expect(gone.status).toBe(1);
+    expect(gone.stdout).toMatch(/the node at http:\/\/127\.0\.0\.1:\d+ does not answer/);
+    const usage = await scribe('top', '--once', '--http', where, '--db', 'x.db');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/--http watches a node's listener: give it without --db/);
   });
 
   // Without Chromium the page cannot be rendered; CI installs it (.ci/run), so there it must.

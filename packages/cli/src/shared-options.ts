@@ -54,3 +54,18 @@ export function primaryTimeoutMs(cmd: Command): number {
   }
   return ms;
 }
+
+/**
+ * The value of an `--http HOST:PORT` (or `PORT`, host 127.0.0.1) option, or undefined
+ * when none was given; a {@link UsageError} that names where it came from otherwise.
+ */
+export function httpAddress(cmd: Command, flag = '--http'): { host: string; port: number } | undefined {
+  const spec = stringOption(cmd, 'http');
+  if (spec === undefined) return undefined;
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(spec);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535) {
+    throw new UsageError(`${optionSource(cmd, flag)} must be HOST:PORT or PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(spec)}`);
+  }
+  return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+}

@@ -1,7 +1,7 @@
 import { FILE_MODES, SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
 import { isLoopbackHost, parseTcpEndpoint } from '@scribe/transport';
 import type { Command } from 'commander';
-import { onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
+import { httpAddress, onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
 import { UsageError } from './usage-error.js';
 
 /** pino's levels, plus `silent`. */
@@ -39,16 +39,7 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`${optionSource(cmd, '--log-level')} must be a pino level (fatal … trace, or silent), got ${JSON.stringify(logLevel)}`);
   }
-  const httpSpec = stringOption(cmd, 'http');
-  let http: StartOptions['http'];
-  if (httpSpec !== undefined) {
-    const m = /^(?:(.+):)?(\d{1,5})$/.exec(httpSpec);
-    const port = m === null ? NaN : Number(m[2]);
-    if (m === null || port > 65535) {
-      throw new UsageError(`${optionSource(cmd, '--http')} must be HOST:PORT or PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(httpSpec)}`);
-    }
-    http = { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
-  }
+  const http = httpAddress(cmd);
   const router = stringOption(cmd, 'router');
   const pub = stringOption(cmd, 'pub');
   if ((router === undefined) !== (pub === undefined)) {

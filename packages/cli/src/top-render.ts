@@ -2,7 +2,8 @@ import type { ClusterStatus, StatusSample } from '@scribe/protocol';
 
 /** What `scribe top` shows in one frame. */
 export type TopView =
-  | { ok: true; db: string; status: ClusterStatus }
+  /** `problem`: the view is not fresh (a peer whose server does not answer shows its own figures). */
+  | { ok: true; db: string; status: ClusterStatus; problem?: string }
   | { ok: false; db: string; reason: string };
 
 /** Terminal size and styling of a frame. */
@@ -85,46 +86,53 @@ export function renderTop(view: TopView, options: FrameOptions): string[] {
   }
   const c = view.status;
   const p = c.primary;
-  out.push(`scribe top  ${view.db}  primary ${bold(p.instance_id)} (pid ${p.pid}, epoch ${p.epoch})  ${stamp}`);
+  // Peers of a PostgreSQL server: the serving peer in place of a primary, hosts, no epochs or failovers.
+  const peers = p.role === 'peer';
+  const serving = (m: { instance_id: string; role: string }): boolean => m.role === 'primary' || (peers && m.instance_id === p.instance_id);
+  out.push(`scribe top  ${view.db}  ${peers ? 'served by peer' : 'primary'} ${bold(p.instance_id)} (pid ${p.pid}${peers ? '' : `, epoch ${p.epoch}`})  ${stamp}`);
+  if (view.problem !== undefined) out.push(red(bold(view.problem)));
   out.push('');
-  out.push(head('members'));
-  const rows = [['', 'ROLE', 'INSTANCE', 'PID', 'EPOCH', 'UPTIME', 'LAST HEARTBEAT', 'SCHEMA', 'PLUGINS', 'STATE']];
+  out.push(head(peers ? 'peers' : 'members'));
+  const rows = [['', 'ROLE', 'INSTANCE', 'PID', peers ? 'HOST' : 'EPOCH', 'UPTIME', peers ? 'LAST SEEN' : 'LAST HEARTBEAT', 'SCHEMA', 'PLUGINS', 'STATE']];
   for (const m of c.members) {
+    const state = m.answering ? 'answering' : `NOT ANSWERING (silent ${ago(m.seen_at, now)})`;
     rows.push([
-      m.role === 'primary' ? '*' : m.answering ? '' : '!',
+      serving(m) ? '*' : m.answering ? '' : '!',
       m.role,
       m.instance_id,
       String(m.pid),
-      String(m.epoch),
+      peers ? (m.host ?? '-') : String(m.epoch),
       dur(m.uptime_s),
-      m.role === 'primary' ? '-' : ago(m.last_heartbeat_at, now),
+      serving(m) ? '-' : ago(peers ? m.seen_at : m.last_heartbeat_at, now),
       m.schema_version === null ? '-' : String(m.schema_version),
       m.plugins.length === 0 ? '-' : m.plugins.map((x) => `${x.name} ${x.schema_version}`).join(', '),
-      m.answering ? 'answering' : `NOT ANSWERING (silent ${ago(m.seen_at, now)})`,
+      peers && m.answering ? `${state}, ${fixed(m.committed_per_s, 0)} writes/s, queue ${fixed(m.queue_depth, 0)}` : state,
     ]);
   }
   for (const [i, line] of table(rows).entries()) {
     const m = i === 0 ? undefined : c.members[i - 1];
-    out.push(m !== undefined && !m.answering ? red(line) : m?.role === 'primary' ? bold(line) : line);
+    out.push(m !== undefined && !m.answering ? red(line) : m !== undefined && serving(m) ? bold(line) : line);
   }
   out.push('');
   const seconds = Math.max(10, Math.min(options.seconds ?? 60, options.columns - 40));
   const recent = c.samples.slice(-seconds);
   const last = recent.at(-1);
   const refusedNow = last === undefined ? 0 : Object.values(last.refused).reduce((a, b) => a + b, 0);
-  out.push(head(`write path (last ${recent.length} s)`));
+  out.push(head(`${peers ? "this peer's write path" : 'write path'} (last ${recent.length} s)`));
   out.push(`writes/s   ${`committed ${fixed(last?.committed, 0)}, refused ${refusedNow}`.padEnd(28)} ${sparkline(recent.map((s) => s.committed))}`);
   out.push(`latency    ${`p50 ${fixed(lastOf(recent, (s) => s.p50_ms), 2)} ms, p99 ${fixed(lastOf(recent, (s) => s.p99_ms), 2)} ms`.padEnd(28)} ${sparkline(recent.map((s) => s.p99_ms))}`);
   out.push(`queue      ${`depth ${p.queue_depth}, batch ${fixed(lastOf(recent, (s) => s.batch_size), 1)}`.padEnd(28)} ${sparkline(recent.map((s) => s.queue_depth))}`);
   out.push('');
-  out.push(head('failovers'));
-  if (c.failovers.length === 0) out.push('none since this primary started');
-  for (const f of c.failovers.slice(0, 3)) {
-    const from = f.from === null ? 'unknown' : `${f.from.instance_id} (pid ${f.from.pid}, epoch ${f.from.epoch})`;
-    const waited = f.writes_waited_ms === null ? 'unknown' : `<= ${f.writes_waited_ms} ms`;
-    out.push(`${clock(f.at)}  ${from} -> ${f.to.instance_id} (epoch ${f.to.epoch})  writes waited ${waited}  ${f.kind}`);
+  if (!peers) {
+    out.push(head('failovers'));
+    if (c.failovers.length === 0) out.push('none since this primary started');
+    for (const f of c.failovers.slice(0, 3)) {
+      const from = f.from === null ? 'unknown' : `${f.from.instance_id} (pid ${f.from.pid}, epoch ${f.from.epoch})`;
+      const waited = f.writes_waited_ms === null ? 'unknown' : `<= ${f.writes_waited_ms} ms`;
+      out.push(`${clock(f.at)}  ${from} -> ${f.to.instance_id} (epoch ${f.to.epoch})  writes waited ${waited}  ${f.kind}`);
+    }
+    out.push('');
   }
-  out.push('');
   const totals = Object.entries(c.errors.totals).sort(([a], [b]) => a.localeCompare(b));
   out.push(`${head('refused or failed')}  ${totals.length === 0 ? 'none' : red(totals.map(([code, n]) => `${code} ${n}`).join('  '))}`);
   for (const e of c.errors.recent.slice(0, 3)) out.push(`${clock(e.at)}  ${e.code}  ${e.method}  x${e.count}`);

@@ -1,6 +1,7 @@
 import { RPC_METHODS, WriteError, type ClusterStatus } from '@scribe/protocol';
 import { readDiscovery, resolveRuntimePaths } from '@scribe/node';
 import { RpcClient } from '@scribe/transport';
+import { HttpTopSource } from './top-http-source.js';
 import { renderTop, type TopView } from './top-render.js';
 
 /** How often `scribe top` refreshes. */
@@ -9,6 +10,8 @@ export const TOP_REFRESH_MS = 1_000;
 /** Options of {@link runTop}. */
 export interface TopOptions {
   db: string;
+  /** Watch this node's `/status.json` instead of asking the primary of `db` (peers of a PostgreSQL server). */
+  http?: { host: string; port: number } | undefined;
   /** Print one frame without escapes and exit (for scripts). */
   once: boolean;
   /** How long to wait for the primary each refresh. */
@@ -18,11 +21,17 @@ export interface TopOptions {
   stdout?: NodeJS.WriteStream;
 }
 
+/** Where `scribe top` gets its views: the primary of a file ({@link TopSource}) or a node's listener ({@link HttpTopSource}). */
+export interface TopViewSource {
+  view(): Promise<TopView>;
+  close(): Promise<void>;
+}
+
 /**
  * Asks the primary named in the discovery file for `db.status`, following a new
  * primary as soon as the discovery file names one.
  */
-export class TopSource {
+export class TopSource implements TopViewSource {
   readonly #db: string;
   readonly #timeoutMs: number;
   readonly #curve: TopOptions['curve'];
@@ -87,7 +96,7 @@ export class TopSource {
 export async function runTop(options: TopOptions): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
-  const source = new TopSource(options.db, options.timeoutMs, options.curve);
+  const source: TopViewSource = options.http === undefined ? new TopSource(options.db, options.timeoutMs, options.curve) : new HttpTopSource(options.http, options.timeoutMs);
   try {
     if (options.once) {
       const view = await source.view();
@@ -105,7 +114,7 @@ export async function runTop(options: TopOptions): Promise<number> {
   }
 }
 
-async function interactive(source: TopSource, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
+async function interactive(source: TopViewSource, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;

@@ -7,7 +7,7 @@ import { WriteError } from '@scribe/protocol';
 import datastores from '@scribe/datastores';
 import segments from '@scribe/segments';
 import shadow from '@scribe/shadow';
-import { APPLICATION_NAMESPACE, BUILTIN_MIGRATIONS, BUILTIN_NAMESPACE, Store, migrationLabel, orderMigrations, type Migration } from '@scribe/store';
+import { APPLICATION_NAMESPACE, BUILTIN_MIGRATIONS, BUILTIN_NAMESPACE, SCHEMA_VERSION, Store, migrationLabel, orderMigrations, type Migration } from '@scribe/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATION_LOCK_KEY, applyPgMigrations, checkPgMigrations, pgAppliedMigrations } from '../src/pg-migrations.js';
 import { createPgPool } from '../src/pg-pool.js';
@@ -47,7 +47,7 @@ const SQLITE_KIND: Record<string, Kind> = { INTEGER: 'integer', REAL: 'real', TE
 const PG_KIND: Record<string, Kind> = { bigint: 'integer', integer: 'integer', 'double precision': 'real', text: 'text' };
 
 describe.runIf(runPostgresTests)('migrations on PostgreSQL', () => {
-  it('applies scribe@1..3 and the three plugins once, recording the same identities as SQLite; a second run applies nothing', async () => {
+  it('applies every scribe migration and the three plugins once, recording the same identities as SQLite; a second run applies nothing', async () => {
     const pool = await freshPool();
     const applied = await applyPgMigrations(pool, ALL, { now: () => '2026-01-01T00:00:00.000Z' });
     expect(applied.map(migrationLabel)).toEqual(ALL.map(migrationLabel));
@@ -141,7 +141,7 @@ describe.runIf(runPostgresTests)('migrations on PostgreSQL', () => {
     ]);
     const error = await applyPgMigrations(pool, withApp).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WriteError);
-    expect(error).toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining('scribe schema version 99 but this code knows scribe versions up to 3') });
+    expect(error).toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining(`scribe schema version 99 but this code knows scribe versions up to ${SCHEMA_VERSION}`) });
     await expect(checkPgMigrations(new PgSqlTx(pool), withApp)).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     expect((await pool.query("SELECT to_regclass('app')::text AS t")).rows[0]).toEqual({ t: null });
     // A process that knows only some namespaces (not the plugins') is not refused for theirs.
