@@ -1,4 +1,6 @@
+import type { WriteError } from '@scribe/protocol';
 import type { SqlDialect, SqlParams, SqlRunResult, SqlTx } from '@scribe/store';
+import { mapPgError } from './pg-errors.js';
 import { preparePgQuery } from './sql-placeholders.js';
 
 /**
@@ -15,7 +17,7 @@ export interface PgQueryable {
  * (or `:name`/`@name`/`$name` with an object of values) numbered for PostgreSQL,
  * rows parsed to SQLite's shapes by the pool's type parsers. It holds no transaction
  * itself: whoever gives it a client has begun one (or runs single statements).
- * Errors are the driver's; map them with `mapPgError`.
+ * Errors are the driver's; {@link mapError} (`mapPgError`) maps them.
  */
 export class PgSqlTx implements SqlTx {
   /** Always `postgres`. */
@@ -43,5 +45,10 @@ export class PgSqlTx implements SqlTx {
   async run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
     const result = await this.#client.query(preparePgQuery(sql, params));
     return { changes: result.rowCount ?? 0 };
+  }
+
+  /** PostgreSQL's mapping of a driver or connection error (`mapPgError`). */
+  mapError(error: unknown, method: string | null): WriteError {
+    return mapPgError(error, method);
   }
 }

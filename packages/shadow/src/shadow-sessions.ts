@@ -1,6 +1,7 @@
 import type { Querier, WriteOptions } from '@scribe/store';
 import { ShadowSessionError, argumentError, toShadowSessionError } from './shadow-errors.js';
 import { SESSIONS_TABLE, isPlainIdentifier, tableNameProblem } from './identifiers.js';
+import { nullSafeWhere } from './null-safe-where.js';
 import {
   SHADOW_WRITE_NAMES,
   type CloseShadowSessionResult,
@@ -302,7 +303,7 @@ export class ShadowSession {
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw argumentError('limit', 'an integer from 0 and up', options.limit);
     const entries = Object.entries(where ?? {});
     const sql =
-      `SELECT * FROM ${this.shadowTable} WHERE session_id = ?${entries.map(([k]) => ` AND ${k} IS ?`).join('')}` +
+      `SELECT * FROM ${this.shadowTable} WHERE session_id = ?${nullSafeWhere(entries.map(([k]) => k))}` +
       (options.orderBy === undefined ? '' : ` ORDER BY ${options.orderBy}`) +
       (options.limit === undefined ? '' : ` LIMIT ${options.limit}`);
     return this.#read<T>(sql, [this.sessionId, ...entries.map(([, v]) => (v === true ? 1 : v === false ? 0 : v))], op);
@@ -314,7 +315,7 @@ export class ShadowSession {
     checkColumns(where, 'where', this.sessionId, op);
     const entries = Object.entries(where ?? {});
     const [r] = await this.#read<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM ${this.shadowTable} WHERE session_id = ?${entries.map(([k]) => ` AND ${k} IS ?`).join('')}`,
+      `SELECT COUNT(*) AS n FROM ${this.shadowTable} WHERE session_id = ?${nullSafeWhere(entries.map(([k]) => k))}`,
       [this.sessionId, ...entries.map(([, v]) => (v === true ? 1 : v === false ? 0 : v))],
       op,
     );

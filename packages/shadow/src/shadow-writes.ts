@@ -3,8 +3,6 @@ import { WriteError, uuidv7 } from '@scribe/protocol';
 import {
   forUpdate,
   defineWrite,
-  mapDriverError,
-  sqliteCode,
   type SqlReader,
   type SqlValue,
   type WriteContext,
@@ -13,6 +11,7 @@ import {
 } from '@scribe/store';
 import { taggedMessage, type ShadowErrorCode } from './shadow-errors.js';
 import { SESSIONS_TABLE, isPlainIdentifier, tableNameProblem } from './identifiers.js';
+import { nullSafeWhere } from './null-safe-where.js';
 
 /** The names of the writes this package registers, by what they do. */
 export const SHADOW_WRITE_NAMES = Object.freeze({
@@ -127,23 +126,28 @@ function bind(v: ShadowValue): SqlValue {
 }
 
 /**
- * ` AND a IS ? AND b IS ?` and its values: null-safe equality, so null matches NULL
- * (SQLite's `IS`; PostgreSQL's `IS NOT DISTINCT FROM`, as its `IS` takes only NULL and booleans).
+ * ` AND a IS NOT DISTINCT FROM ? …` and its values: null-safe equality, so null matches
+ * NULL. Both engines take it (SQLite since 3.39, as an alias of its `IS`; PostgreSQL's
+ * `IS` takes only NULL and booleans). The session's reads use the same.
  */
-function whereClause(ctx: WriteContext, where: ShadowRow | undefined): { sql: string; values: SqlValue[] } {
-  const entries = Object.entries(where ?? {});
-  const is = ctx.tx.dialect === 'postgres' ? 'IS NOT DISTINCT FROM' : 'IS';
-  return { sql: entries.map(([k]) => ` AND ${k} ${is} ?`).join(''), values: entries.map(([, v]) => bind(v)) };
+function whereClause(where: ShadowRow | undefined): { sql: string; values: SqlValue[] } {
+  return { sql: nullSafeWhere(Object.keys(where ?? {})), values: Object.values(where ?? {}).map(bind) };
 }
 
-/** Runs a statement that carries caller values; a driver refusal is INVALID_ROW with the store's mapped error as cause. */
-async function runValues(method: string, field: string, fn: () => Promise<number>): Promise<number> {
+/** The driver's own code of a driver error (SQLite's result code, PostgreSQL's SQLSTATE), for a message. */
+function driverCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'driver error';
+}
+
+/** Runs a statement that carries caller values; a driver refusal is INVALID_ROW with the engine's mapped error as cause. */
+async function runValues(ctx: WriteContext, method: string, field: string, fn: () => Promise<number>): Promise<number> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof WriteError) throw e;
-    const mapped = mapDriverError(e, method);
-    throw new WriteError(mapped.code, taggedMessage(method, 'INVALID_ROW', `${mapped.message.replace(`${method}: `, '')} (${sqliteCode(e) ?? 'driver error'})`), {
+    const mapped = ctx.tx.mapError(e, method);
+    throw new WriteError(mapped.code, taggedMessage(method, 'INVALID_ROW', `${mapped.message.replace(`${method}: `, '')} (${driverCode(e)})`), {
       method,
       field,
       cause: mapped,
@@ -167,13 +171,15 @@ export const OpenShadowSession = defineWrite({
   }),
   async handler(ctx, p): Promise<OpenShadowSessionResult> {
     const method = SHADOW_WRITE_NAMES.open;
-    const existing = await ctx.tx.get<{ opened_by: string; opened_at: string }>(
-      `SELECT opened_by, opened_at FROM ${SESSIONS_TABLE} WHERE session_id = ?`,
-      [p.session_id],
-    );
-    if (existing !== undefined) {
-      fail(method, 'DUPLICATE_SESSION', 'CONFLICT', `session ${JSON.stringify(p.session_id)} is already open (opened by ${existing.opened_by} at ${existing.opened_at})`, 'params.session_id');
-    }
+    const duplicate = async (): Promise<never> => {
+      const existing = await ctx.tx.get<{ opened_by: string; opened_at: string }>(
+        `SELECT opened_by, opened_at FROM ${SESSIONS_TABLE} WHERE session_id = ?`,
+        [p.session_id],
+      );
+      const by = existing === undefined ? '' : ` (opened by ${existing.opened_by} at ${existing.opened_at})`;
+      fail(method, 'DUPLICATE_SESSION', 'CONFLICT', `session ${JSON.stringify(p.session_id)} is already open${by}`, 'params.session_id');
+    };
+    if ((await ctx.tx.get(`SELECT 1 FROM ${SESSIONS_TABLE} WHERE session_id = ?`, [p.session_id])) !== undefined) await duplicate();
     const shadow = await tableColumns(ctx.tx, p.shadow_table);
     if (shadow === undefined) {
       fail(method, 'TABLE_NOT_FOUND', 'NOT_FOUND', `shadow table ${p.shadow_table} does not exist`, 'params.shadow_table');
@@ -181,6 +187,22 @@ export const OpenShadowSession = defineWrite({
     if (!hasColumn(shadow.columns, 'session_id')) {
       fail(method, 'MISSING_SESSION_ID_COLUMN', 'INVALID_PARAMS', `shadow table ${shadow.name} has no session_id column`, 'params.shadow_table.session_id');
     }
+    const rec: ShadowSessionRecord = {
+      session_id: p.session_id,
+      shadow_table: shadow.name,
+      open_id: uuidv7(),
+      opened_at: ctx.now,
+      opened_by: ctx.meta.source_instance_id,
+    };
+    // The id is claimed before the seed is copied. On PostgreSQL another peer may be opening
+    // the same id at this moment: the claim waits for its transaction and, when that one
+    // commits, inserts nothing, so this open is DUPLICATE_SESSION as on SQLite (whose one
+    // writer ran the two one after the other), not a clash of the two seeds' rows.
+    const claimed = await ctx.tx.run(
+      `INSERT INTO ${SESSIONS_TABLE} (session_id, shadow_table, open_id, opened_at, opened_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING`,
+      [rec.session_id, rec.shadow_table, rec.open_id, rec.opened_at, rec.opened_by],
+    );
+    if (claimed.changes === 0) await duplicate();
     let seeded = 0;
     if (p.seed_from_table !== undefined) {
       const seed = await tableColumns(ctx.tx, p.seed_from_table);
@@ -200,33 +222,19 @@ export const OpenShadowSession = defineWrite({
         seeded = (await ctx.tx.run(sql, [p.session_id])).changes;
       } catch (e) {
         // The driver's own refusal (no such column, NOT NULL, type, constraint), mapped by the store and kept as cause.
-        const mapped = mapDriverError(e, method);
+        const mapped = ctx.tx.mapError(e, method);
         const missing = cols.filter((c) => !hasColumn(shadow.columns, c));
         const detail = missing.length > 0 ? `; the shadow table lacks ${missing.join(', ')}` : '';
         fail(
           method,
           'SEED_MISMATCH',
           mapped.code,
-          `the rows of seed table ${seed.name} do not fit shadow table ${shadow.name} (${sqliteCode(e) ?? 'driver error'}: ${mapped.message.replace(`${method}: `, '')}${detail})`,
+          `the rows of seed table ${seed.name} do not fit shadow table ${shadow.name} (${driverCode(e)}: ${mapped.message.replace(`${method}: `, '')}${detail})`,
           'params.seed_from_table',
           mapped,
         );
       }
     }
-    const rec: ShadowSessionRecord = {
-      session_id: p.session_id,
-      shadow_table: shadow.name,
-      open_id: uuidv7(),
-      opened_at: ctx.now,
-      opened_by: ctx.meta.source_instance_id,
-    };
-    await ctx.tx.run(`INSERT INTO ${SESSIONS_TABLE} (session_id, shadow_table, open_id, opened_at, opened_by) VALUES (?, ?, ?, ?, ?)`, [
-      rec.session_id,
-      rec.shadow_table,
-      rec.open_id,
-      rec.opened_at,
-      rec.opened_by,
-    ]);
     ctx.change('shadow_sessions', rec.session_id, 'created');
     return { ...rec, seeded };
   },
@@ -270,6 +278,7 @@ export const InsertShadowRows = defineWrite({
       await checkColumns(ctx, method, rec, `params.rows.${i}`, cols);
       const sql = `INSERT INTO ${rec.shadow_table} (session_id${cols.map((c) => `, ${c}`).join('')}) VALUES (?${', ?'.repeat(cols.length)})`;
       inserted += await runValues(
+        ctx,
         method,
         `params.rows.${i}`,
         async () => (await ctx.tx.run(sql, [rec.session_id, ...cols.map((c) => bind(r[c]!))])).changes,
@@ -279,7 +288,7 @@ export const InsertShadowRows = defineWrite({
   },
 });
 
-/** `UpdateShadowRows`: `UPDATE … SET … WHERE session_id = ? AND col IS ? …`. */
+/** `UpdateShadowRows`: `UPDATE … SET … WHERE session_id = ? AND col IS NOT DISTINCT FROM ? …`. */
 export const UpdateShadowRows = defineWrite({
   name: SHADOW_WRITE_NAMES.update,
   description: "Updates the session's rows matching `where` (column IS value, all of them; every row of the session without it). Returns {changed}.",
@@ -291,9 +300,10 @@ export const UpdateShadowRows = defineWrite({
     if (sets.length === 0) fail(method, 'INVALID_ROW', 'INVALID_PARAMS', 'set names no column', 'params.set');
     await checkColumns(ctx, method, rec, 'params.set', sets);
     await checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
-    const w = whereClause(ctx, p.where);
+    const w = whereClause(p.where);
     const sql = `UPDATE ${rec.shadow_table} SET ${sets.map((c) => `${c} = ?`).join(', ')} WHERE session_id = ?${w.sql}`;
     const changed = await runValues(
+      ctx,
       method,
       'params.set',
       async () => (await ctx.tx.run(sql, [...sets.map((c) => bind(p.set[c]!)), rec.session_id, ...w.values])).changes,
@@ -302,7 +312,7 @@ export const UpdateShadowRows = defineWrite({
   },
 });
 
-/** `DeleteShadowRows`: `DELETE … WHERE session_id = ? AND col IS ? …`. */
+/** `DeleteShadowRows`: `DELETE … WHERE session_id = ? AND col IS NOT DISTINCT FROM ? …`. */
 export const DeleteShadowRows = defineWrite({
   name: SHADOW_WRITE_NAMES.delete,
   description: "Deletes the session's rows matching `where` (every row of the session without it); the session stays open. Returns {deleted}.",
@@ -311,8 +321,9 @@ export const DeleteShadowRows = defineWrite({
     const method = SHADOW_WRITE_NAMES.delete;
     const rec = await registered(ctx, method, p.session_id);
     await checkColumns(ctx, method, rec, 'params.where', Object.keys(p.where ?? {}));
-    const w = whereClause(ctx, p.where);
+    const w = whereClause(p.where);
     const deleted = await runValues(
+      ctx,
       method,
       'params.where',
       async () => (await ctx.tx.run(`DELETE FROM ${rec.shadow_table} WHERE session_id = ?${w.sql}`, [rec.session_id, ...w.values])).changes,

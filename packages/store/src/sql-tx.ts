@@ -19,6 +19,8 @@
  * (timers, network): the transaction is open while it runs.
  */
 
+import type { WriteError } from '@scribe/protocol';
+
 /** The SQL engines scribe runs on. */
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -48,6 +50,14 @@ export interface SqlReader {
 export interface SqlTx extends SqlReader {
   /** Runs a statement that writes and says how many rows it changed. */
   run(sql: string, params?: SqlParams): Promise<SqlRunResult>;
+  /**
+   * The {@link WriteError} this engine's own mapping gives an error its driver threw
+   * (SQLite's result codes: `mapDriverError`; PostgreSQL's SQLSTATEs: `mapPgError`),
+   * the driver's error kept as `cause`; a WriteError passes through (given `method`
+   * when it has none). For a handler that catches a driver error to report it in its
+   * own words with the same code on either engine.
+   */
+  mapError(error: unknown, method: string | null): WriteError;
 }
 
 /**

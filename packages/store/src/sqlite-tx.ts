@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { WriteError } from '@scribe/protocol';
+import { mapDriverError } from './driver-errors.js';
 import type { RawSqlRunResult, RawSqlTx } from './raw-sql-engine.js';
 import type { SqlParams, SqlRunResult } from './sql-tx.js';
 import type { StatementCache } from './statement-cache.js';
@@ -121,6 +122,11 @@ export class SqliteTx implements RawSqlTx {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+  }
+
+  /** SQLite's mapping of a driver error (`mapDriverError`). */
+  mapError(error: unknown, method: string | null): WriteError {
+    return mapDriverError(error, method);
   }
 
   /** Ends this tx: its batch is over. Every later call rejects. */
