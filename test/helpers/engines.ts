@@ -17,11 +17,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { onTestFinished } from 'vitest';
-import { uuidv7 } from '@scribe/protocol';
 import {
   Store,
   StoreReads,
   createQuerier,
+  directWriteFn,
   type BatchItem,
   type BatchResult,
   type Migration,
@@ -103,14 +103,20 @@ export interface TestStoreOptions {
 export interface TestStore {
   readonly engine: Engine;
   readonly clock: ManualClock;
-  /** Reads and writes (writes run directly on the store, source `local`, a fresh request id unless given). */
+  /** Reads and writes (writes run directly on the store: `directWriteFn`, source `local`, a fresh request id unless given). */
   readonly q: Querier;
+  /** The store's typed reads (what the querier's reads answer from). */
+  readonly reads: StoreReads;
   readonly registry: WriteRegistry;
-  executeBatch(items: readonly BatchItem[]): Promise<BatchResult>;
+  executeBatch(items: readonly BatchItem[], options?: { validated?: boolean }): Promise<BatchResult>;
   executeWrite(item: BatchItem): Promise<unknown>;
   findRequest(requestId: string): Promise<RequestRecord | undefined>;
   changesSince(seq: number, limit?: number): Promise<StoredChange[]>;
   latestChangeSeq(): Promise<number>;
+  /** The oldest seq still in the change log, undefined when it is empty. */
+  oldestChangeSeq(): Promise<number | undefined>;
+  /** Closes the store (it is closed again, harmlessly, when the test finishes). */
+  close(): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]>;
   /** Every row of the agent tables and the change log, in insertion order (equal before and after: nothing changed). */
   snapshot(): Promise<Record<string, unknown[]>>;
@@ -202,6 +208,8 @@ export function useEngines(serverOptions: PostgresServerOptions = {}): EngineFac
           findRequest: async (id) => store.findRequest(id),
           changesSince: async (seq, limit) => store.changesSince(seq, limit),
           latestChangeSeq: async () => store.latestChangeSeq(),
+          oldestChangeSeq: async () => store.oldestChangeSeq(),
+          close: async () => store.close(),
         });
       }
       const store = await PgStore.open({ url: await database(options), max: 4, ...common });
@@ -212,6 +220,8 @@ export function useEngines(serverOptions: PostgresServerOptions = {}): EngineFac
         findRequest: (id) => store.findRequest(id),
         changesSince: (seq, limit) => store.changesSince(seq, limit),
         latestChangeSeq: () => store.latestChangeSeq(),
+        oldestChangeSeq: () => store.oldestChangeSeq(),
+        close: () => store.close(),
       });
     },
   };
@@ -223,33 +233,34 @@ interface StoreParts {
   findRequest(id: string): Promise<RequestRecord | undefined>;
   changesSince(seq: number, limit?: number): Promise<StoredChange[]>;
   latestChangeSeq(): Promise<number>;
+  oldestChangeSeq(): Promise<number | undefined>;
+  close(): Promise<void>;
 }
 
 function testStore(
   engine: Engine,
   clock: ManualClock,
-  store: { registry: WriteRegistry; executeBatch(items: readonly BatchItem[]): Promise<BatchResult>; executeWrite(item: BatchItem): Promise<unknown> },
+  store: {
+    registry: WriteRegistry;
+    executeBatch(items: readonly BatchItem[], options?: { validated?: boolean }): Promise<BatchResult>;
+    executeWrite(item: BatchItem): Promise<unknown>;
+  },
   parts: StoreParts,
 ): TestStore {
-  const q = createQuerier({
-    store: { reads: parts.reads, query: (sql, params) => parts.query(sql, params) },
-    write: async (method, params, options) =>
-      store.executeWrite({
-        meta: { source_instance_id: 'local', request_id: options?.requestId ?? uuidv7(), timestamp: new Date().toISOString() },
-        method,
-        params: params === undefined ? null : params,
-      }),
-  });
+  const q = createQuerier({ store: { reads: parts.reads, query: (sql, params) => parts.query(sql, params) }, write: directWriteFn(store) });
   return {
     engine,
     clock,
     q,
+    reads: parts.reads,
     registry: store.registry,
-    executeBatch: (items) => store.executeBatch(items),
+    executeBatch: (items, options) => store.executeBatch(items, options),
     executeWrite: (item) => store.executeWrite(item),
     findRequest: parts.findRequest,
     changesSince: parts.changesSince,
     latestChangeSeq: parts.latestChangeSeq,
+    oldestChangeSeq: parts.oldestChangeSeq,
+    close: parts.close,
     query: (sql, params) => parts.query(sql, params),
     async snapshot() {
       const out: Record<string, unknown[]> = {};

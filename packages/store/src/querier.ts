@@ -156,9 +156,10 @@ function bindReads(store: Pick<QuerierReadSource, 'reads'>): QuerierReads {
 
 /**
  * A write function that runs writes on a read-write store directly, each in its own
- * transaction: for a single process with no cluster (tests, tools, migrations).
+ * transaction: for a single process with no cluster (tests, tools, migrations). Any
+ * store with `executeWrite` will do: a SQLite {@link Store} or `@scribe/postgres`'s `PgStore`.
  */
-export function directWriteFn(store: Store, sourceInstanceId = 'local'): WriteFn {
+export function directWriteFn(store: Pick<Store, 'executeWrite'>, sourceInstanceId = 'local'): WriteFn {
   return async (method, params, options) =>
     store.executeWrite({
       meta: {

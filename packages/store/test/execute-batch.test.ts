@@ -2,11 +2,15 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
 import { Store } from '@scribe/store';
-import { harness, item, rejection, snapshot, thrown } from './helpers.js';
+import { harness, item, rejection, snapshot } from './helpers.js';
+import { TEST_ENGINES, useEngines } from '../../../test/helpers/engines.js';
 
-describe('Store.executeBatch', () => {
+// What a batch answers and records, not durability: the faster server (fsync off).
+const engines = useEngines({ durable: false });
+
+describe.each(TEST_ENGINES)('Store.executeBatch on %s', (engine) => {
   it('a failing write amid successful ones rolls back only itself and gets its own error', async () => {
-    const { store } = harness();
+    const store = await engines.openTestStore(engine);
     const result = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'one' }),
       item('CreateMessage', { id: 'm1', session_id: 's1', role: 'user', parts: '[]' }),
@@ -29,7 +33,7 @@ describe('Store.executeBatch', () => {
   });
 
   it('with `validated`, takes the params as already parsed (no second parse) but still refuses an unknown write', async () => {
-    const { store } = harness();
+    const store = await engines.openTestStore(engine);
     // `extra` would be refused by the strict schema: accepted here, the parse was skipped.
     const result = (await store.executeBatch(
       [item('CreateSession', { id: 's1', title: 'trusted', extra: 1 }), item('NoSuchWrite', {})],
@@ -42,9 +46,10 @@ describe('Store.executeBatch', () => {
   });
 
   it('records every non-retryable outcome with its request id in the same transaction', async () => {
-    const { store, clock } = harness();
+    const store = await engines.openTestStore(engine);
+    const { clock } = store;
     await store.executeBatch([item('CreateSession', { id: 's1', title: 'x' }, 'r-ok'), item('UpdateSession', { id: 'nope' }, 'r-fail')]);
-    expect(store.findRequest('r-ok')).toEqual({
+    expect(await store.findRequest('r-ok')).toEqual({
       request_id: 'r-ok',
       source_instance_id: 'test',
       method: 'CreateSession',
@@ -52,28 +57,29 @@ describe('Store.executeBatch', () => {
       result: await store.reads.getSession('s1'),
       committed_at: clock.iso,
     });
-    expect(store.findRequest('r-fail')).toMatchObject({
+    expect(await store.findRequest('r-fail')).toMatchObject({
       ok: false,
       method: 'UpdateSession',
       result: { code: 'NOT_FOUND', message: expect.stringMatching(/^UpdateSession: /) },
     });
-    expect(store.findRequest('never-sent')).toBeUndefined();
+    expect(await store.findRequest('never-sent')).toBeUndefined();
   });
 
   it('a repeated request id returns the first outcome (success or failure) and executes nothing', async () => {
-    const { store, clock } = harness();
+    const store = await engines.openTestStore(engine);
+    const { clock } = store;
     const first = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
       item('CreateMessage', { session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
     ]));
     clock.advance();
-    const before = snapshot(store);
+    const before = await store.snapshot();
     const again = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'first' }, 'r1'),
       // The same request id with different params still answers from the record: a retry never re-executes.
       item('CreateMessage', { session_id: 's1', role: 'user', parts: '[]' }, 'r2'),
     ]));
-    expect(snapshot(store)).toEqual(before);
+    expect(await store.snapshot()).toEqual(before);
     expect(again.changes).toEqual([]);
     expect(again.outcomes[0]).toEqual({ ok: true, result: (first.outcomes[0] as { result: unknown }).result, duplicate: true });
     const o = again.outcomes[1]!;
@@ -87,7 +93,7 @@ describe('Store.executeBatch', () => {
   });
 
   it('a request id repeated inside one batch runs once; the repeat gets the same outcome marked duplicate', async () => {
-    const { store } = harness();
+    const store = await engines.openTestStore(engine);
     const r = (await store.executeBatch([
       item('CreateSession', { title: 'a' }, 'same'),
       item('CreateSession', { title: 'b' }, 'same'),
@@ -101,7 +107,8 @@ describe('Store.executeBatch', () => {
   });
 
   it('change events get gap-free increasing seq among committed writes, failed writes add none', async () => {
-    const { store, clock } = harness();
+    const store = await engines.openTestStore(engine);
+    const { clock } = store;
     const a = (await store.executeBatch([
       item('CreateSession', { id: 's1', title: 'one' }, 'r1'),
       item('CreateMessage', { id: 'm1', session_id: 'missing', role: 'user', parts: '[]' }, 'r2'),
@@ -117,11 +124,61 @@ describe('Store.executeBatch', () => {
       [4, 'messages', 'm2', 'deleted'],
       [5, 'sessions', 's1', 'deleted'],
     ]);
-    expect(store.changesSince(0)).toEqual([...a.changes, ...b.changes]);
-    expect(store.changesSince(3).map((c) => c.seq)).toEqual([4, 5]);
-    expect(store.changesSince(0, 2).map((c) => c.seq)).toEqual([1, 2]);
+    expect(await store.changesSince(0)).toEqual([...a.changes, ...b.changes]);
+    expect((await store.changesSince(3)).map((c) => c.seq)).toEqual([4, 5]);
+    expect((await store.changesSince(0, 2)).map((c) => c.seq)).toEqual([1, 2]);
   });
 
+  it('when COMMIT fails it rolls everything back and throws a retryable error', async () => {
+    // A deferred foreign key is checked only at COMMIT: a real way to make COMMIT itself fail.
+    const deferred = 'CREATE TABLE notes (id TEXT PRIMARY KEY, session_id TEXT REFERENCES sessions (id) DEFERRABLE INITIALLY DEFERRED)';
+    const store = await engines.openTestStore(engine, { migrations: [{ version: 1001, name: 'deferred fk', up: { sqlite: deferred, postgres: deferred } }] });
+    const before = await store.snapshot();
+    const e = await rejection(store.executeBatch([
+        item('CreateSession', { id: 'ok', title: 'fine' }, 'c1'),
+        item('Exec', { sql: "INSERT INTO notes (id, session_id) VALUES ('n', 'no-such-session')" }, 'c2'),
+      ]));
+    expect(e.retryable).toBe(true);
+    expect(['BUSY', 'INTERNAL']).toContain(e.code);
+    expect(await store.snapshot()).toEqual(before);
+    expect(await store.findRequest('c1')).toBeUndefined();
+    expect(await store.reads.getSession('ok')).toBeUndefined();
+    // The store is usable afterwards.
+    expect((await store.executeWrite(item('CreateSession', { id: 'after', title: 'x' })))).toMatchObject({ id: 'after' });
+  });
+
+  it('executeWrite returns the result or throws the write error', async () => {
+    const store = await engines.openTestStore(engine);
+    expect((await store.executeWrite(item('CreateSession', { id: 's', title: 't' })))).toMatchObject({ id: 's', title: 't' });
+    expect(await rejection(store.executeWrite(item('UpdateSession', { id: 'missing', title: 'x' })))).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('an empty batch commits nothing and returns nothing', async () => {
+    const store = await engines.openTestStore(engine);
+    expect((await store.executeBatch([]))).toEqual({ outcomes: [], changes: [] });
+  });
+
+  it('prunes idempotency records to the newest requestRetention', async () => {
+    const store = await engines.openTestStore(engine, { requestRetention: 10 });
+    const items = Array.from({ length: 1200 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `keep-${i}`));
+    await store.executeBatch(items.slice(0, 600));
+    await store.executeBatch(items.slice(600));
+    const left = (await store.query<{ n: number }>('SELECT COUNT(*) AS n FROM _scribe_requests'))[0]!.n;
+    expect(left).toBeLessThanOrEqual(10 + 600);
+    expect(await store.findRequest('keep-0')).toBeUndefined();
+    expect(await store.findRequest('keep-1199')).toMatchObject({ ok: true });
+  });
+
+  it('refuses writes after close with SHUTTING_DOWN; close is idempotent', async () => {
+    const store = await engines.openTestStore(engine);
+    await store.close();
+    await store.close();
+    expect(await rejection(store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
+  });
+});
+
+describe('Store.executeBatch on sqlite only', () => {
+  // SQLite-only: the file's write lock (BEGIN IMMEDIATE) has no counterpart on PostgreSQL, where peers write concurrently.
   it('when BEGIN IMMEDIATE cannot get the write lock it throws a retryable BUSY and applies nothing', async () => {
     const { store, path } = harness({ busyTimeoutMs: 0 });
     await store.executeWrite(item('CreateSession', { id: 'before', title: 'x' }));
@@ -143,61 +200,9 @@ describe('Store.executeBatch', () => {
     expect((await store.executeWrite(item('CreateSession', { id: 'during', title: 'x' }, 'locked-1')))).toMatchObject({ id: 'during' });
   });
 
-  it('when COMMIT fails it rolls everything back and throws a retryable error', async () => {
-    // A deferred foreign key is checked only at COMMIT: a real way to make COMMIT itself fail.
-    const { store } = harness({
-      migrations: [
-        {
-          version: 1001,
-          name: 'deferred fk',
-          up: `CREATE TABLE notes (id TEXT PRIMARY KEY, session_id TEXT REFERENCES sessions (id) DEFERRABLE INITIALLY DEFERRED)`,
-        },
-      ],
-    });
-    const before = snapshot(store);
-    const e = await rejection(store.executeBatch([
-        item('CreateSession', { id: 'ok', title: 'fine' }, 'c1'),
-        item('Exec', { sql: "INSERT INTO notes (id, session_id) VALUES ('n', 'no-such-session')" }, 'c2'),
-      ]));
-    expect(e.retryable).toBe(true);
-    expect(['BUSY', 'INTERNAL']).toContain(e.code);
-    expect(snapshot(store)).toEqual(before);
-    expect(store.findRequest('c1')).toBeUndefined();
-    expect(await store.reads.getSession('ok')).toBeUndefined();
-    // The store is usable afterwards.
-    expect((await store.executeWrite(item('CreateSession', { id: 'after', title: 'x' })))).toMatchObject({ id: 'after' });
-  });
-
-  it('executeWrite returns the result or throws the write error', async () => {
-    const { store } = harness();
-    expect((await store.executeWrite(item('CreateSession', { id: 's', title: 't' })))).toMatchObject({ id: 's', title: 't' });
-    expect(await rejection(store.executeWrite(item('UpdateSession', { id: 'missing', title: 'x' })))).toMatchObject({ code: 'NOT_FOUND' });
-  });
-
-  it('an empty batch commits nothing and returns nothing', async () => {
-    const { store } = harness();
-    expect((await store.executeBatch([]))).toEqual({ outcomes: [], changes: [] });
-  });
-
-  it('prunes idempotency records to the newest requestRetention', async () => {
-    const { store } = harness({ requestRetention: 10 });
-    const items = Array.from({ length: 1200 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `keep-${i}`));
-    await store.executeBatch(items.slice(0, 600));
-    await store.executeBatch(items.slice(600));
-    const left = store.query<{ n: number }>('SELECT COUNT(*) AS n FROM _scribe_requests')[0]!.n;
-    expect(left).toBeLessThanOrEqual(10 + 600);
-    expect(store.findRequest('keep-0')).toBeUndefined();
-    expect(store.findRequest('keep-1199')).toMatchObject({ ok: true });
-  });
-
-  it('refuses writes after close with SHUTTING_DOWN; close is idempotent', async () => {
-    const { store } = harness();
-    store.close();
-    store.close();
-    expect(await rejection(store.executeBatch([item('CreateSession', { title: 'x' })]))).toMatchObject({ code: 'SHUTTING_DOWN' });
-  });
 });
 
+// SQLite-only: Store.open's own options and pragmas (PgStore.open's are tested in packages/postgres/test/pg-store.test.ts).
 describe('Store.open options', () => {
   it.each([
     [{ busyTimeoutMs: -1 }, /busyTimeoutMs/],
@@ -221,6 +226,7 @@ describe('Store.open options', () => {
   });
 });
 
+// SQLite-only: it reopens the file; PostgreSQL prunes after batches (the retention suite in batch.test.ts runs on both).
 describe('retention across restarts', () => {
   it('prunes on open, so a primary restarted after every few writes stays within retention', async () => {
     const { path, store } = harness({ requestRetention: 5 });

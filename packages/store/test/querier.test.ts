@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
 import { AGENT_WRITES, QUERIER_WRITES, READ_NAMES, StoreReads, createQuerier, directWriteFn, type WriteFn } from '@scribe/store';
 import { harness, rejection } from './helpers.js';
+import { TEST_ENGINES, useEngines } from '../../../test/helpers/engines.js';
 
+// Shapes and codes, not durability: the faster server (fsync off).
+const engines = useEngines({ durable: false });
+
+// Over a WriteFn of the test's own: no store is written, the reads' source is incidental (SQLite).
 describe('createQuerier over any WriteFn', () => {
   it('sends each typed write by its registered name with the params and options unchanged', async () => {
     const { store } = harness();
@@ -41,17 +46,6 @@ describe('createQuerier over any WriteFn', () => {
     expect(Object.keys(QUERIER_WRITES)).toHaveLength(AGENT_WRITES.length);
   });
 
-  it('has one async read per StoreReads method, answering what the store answers', async () => {
-    const { store, q } = harness();
-    await q.createSession({ id: 's1', title: 't' });
-    const reads = Object.getOwnPropertyNames(StoreReads.prototype).filter((n) => n !== 'constructor');
-    expect([...READ_NAMES].sort()).toEqual(reads.sort());
-    for (const name of READ_NAMES) expect(typeof q[name]).toBe('function');
-    const pending = q.getSessionByID('s1');
-    expect(pending).toBeInstanceOf(Promise);
-    expect(await pending).toEqual(await store.reads.getSessionByID('s1'));
-  });
-
   it('passes a WriteFn rejection through as is', async () => {
     const { store } = harness();
     const q = createQuerier({ store, write: async () => Promise.reject(new WriteError('TIMEOUT', 'no answer')) });
@@ -59,53 +53,70 @@ describe('createQuerier over any WriteFn', () => {
   });
 });
 
-describe('directWriteFn', () => {
-  it('runs writes on the store with a fresh request id and source "local", recorded for idempotency', async () => {
-    const { store, q } = harness();
-    const s = await q.createSession({ id: 's1', title: 't' });
-    const [change] = store.changesSince(0);
-    expect(change).toMatchObject({ entity: 'sessions', key: 's1', source_instance_id: 'local' });
-    const record = store.findRequest(change!.request_id);
-    expect(record).toMatchObject({ ok: true, method: 'CreateSession', source_instance_id: 'local', result: s });
+describe.each(TEST_ENGINES)('on %s', (engine) => {
+  describe('createQuerier', () => {
+    it('has one async read per StoreReads method, answering what the store answers', async () => {
+      const store = await engines.openTestStore(engine);
+      const { q } = store;
+      await q.createSession({ id: 's1', title: 't' });
+      const names = Object.getOwnPropertyNames(StoreReads.prototype).filter((n) => n !== 'constructor');
+      expect([...READ_NAMES].sort()).toEqual(names.sort());
+      for (const name of READ_NAMES) expect(typeof q[name]).toBe('function');
+      const pending = q.getSessionByID('s1');
+      expect(pending).toBeInstanceOf(Promise);
+      expect(await pending).toEqual(await store.reads.getSessionByID('s1'));
+    });
   });
 
-  it('reuses a given request id so a retried write applies once', async () => {
-    const { store } = harness();
-    const write = directWriteFn(store);
-    const a = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
-    const b = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
-    expect(b).toEqual(a);
-    expect(await store.reads.listAllSessions()).toHaveLength(1);
+  describe('directWriteFn', () => {
+    it('runs writes on the store with a fresh request id and source "local", recorded for idempotency', async () => {
+      const store = await engines.openTestStore(engine);
+      const { q } = store;
+      const s = await q.createSession({ id: 's1', title: 't' });
+      const [change] = await store.changesSince(0);
+      expect(change).toMatchObject({ entity: 'sessions', key: 's1', source_instance_id: 'local' });
+      const record = await store.findRequest(change!.request_id);
+      expect(record).toMatchObject({ ok: true, method: 'CreateSession', source_instance_id: 'local', result: s });
+    });
+
+    it('reuses a given request id so a retried write applies once', async () => {
+      const store = await engines.openTestStore(engine);
+      const write = directWriteFn(store);
+      const a = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
+      const b = await write('CreateSession', { title: 'once' }, { requestId: 'fixed' });
+      expect(b).toEqual(a);
+      expect(await store.reads.listAllSessions()).toHaveLength(1);
+    });
+
+    it('rejects with the write error', async () => {
+      const { q } = await engines.openTestStore(engine);
+      expect(await rejection(q.write('Nope', {}))).toMatchObject({ code: 'METHOD_NOT_FOUND', method: 'Nope' });
+    });
   });
 
-  it('rejects with the write error', async () => {
-    const { q } = harness();
-    expect(await rejection(q.write('Nope', {}))).toMatchObject({ code: 'METHOD_NOT_FOUND', method: 'Nope' });
-  });
-});
+  describe('Querier.query (local read-only SQL)', () => {
+    it('runs a read with positional or named params', async () => {
+      const { q } = await engines.openTestStore(engine);
+      await q.createSession({ id: 'a', title: 'alpha' });
+      await q.createSession({ id: 'b', title: 'beta' });
+      expect(await q.query('SELECT id FROM sessions WHERE title = ?', ['beta'])).toEqual([{ id: 'b' }]);
+      expect(await q.query<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE id <> :id', { id: 'a' })).toEqual([{ n: 1 }]);
+      expect(await q.query('SELECT id FROM sessions ORDER BY id')).toEqual([{ id: 'a' }, { id: 'b' }]);
+    });
 
-describe('Querier.query (local read-only SQL)', () => {
-  it('runs a read with positional or named params', async () => {
-    const { q } = harness();
-    await q.createSession({ id: 'a', title: 'alpha' });
-    await q.createSession({ id: 'b', title: 'beta' });
-    expect(await q.query('SELECT id FROM sessions WHERE title = ?', ['beta'])).toEqual([{ id: 'b' }]);
-    expect(await q.query<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE id <> :id', { id: 'a' })).toEqual([{ n: 1 }]);
-    expect(await q.query('SELECT id FROM sessions ORDER BY id')).toEqual([{ id: 'a' }, { id: 'b' }]);
-  });
+    it('refuses statements that write, with INVALID_PARAMS, and runs nothing', async () => {
+      const { q } = await engines.openTestStore(engine);
+      await q.createSession({ id: 'a', title: 'alpha' });
+      await expect(q.query("UPDATE sessions SET title = 'x'")).rejects.toMatchObject({ code: 'INVALID_PARAMS', field: 'sql' });
+      await expect(q.query('DELETE FROM sessions')).rejects.toBeInstanceOf(WriteError);
+      expect((await q.getSession('a'))!.title).toBe('alpha');
+    });
 
-  it('refuses statements that write, with INVALID_PARAMS, and runs nothing', async () => {
-    const { q } = harness();
-    await q.createSession({ id: 'a', title: 'alpha' });
-    await expect(q.query("UPDATE sessions SET title = 'x'")).rejects.toMatchObject({ code: 'INVALID_PARAMS', field: 'sql' });
-    await expect(q.query('DELETE FROM sessions')).rejects.toBeInstanceOf(WriteError);
-    expect((await q.getSession('a'))!.title).toBe('alpha');
-  });
-
-  it('maps bad SQL to a WriteError without driver text', async () => {
-    const { q } = harness();
-    const e = await rejection(q.query('SELECT * FROM nowhere'));
-    expect(e.code).toBe('INVALID_PARAMS');
-    expect(e.message).not.toMatch(/nowhere/);
+    it('maps bad SQL to a WriteError without driver text', async () => {
+      const { q } = await engines.openTestStore(engine);
+      const e = await rejection(q.query('SELECT * FROM nowhere'));
+      expect(e.code).toBe('INVALID_PARAMS');
+      expect(e.message).not.toMatch(/nowhere/);
+    });
   });
 });
