@@ -176,7 +176,7 @@ describe.each(TEST_ENGINES)('on %s', (engine) => {
   });
 });
 
-describe('on sqlite only', () => {
+describe.runIf(TEST_ENGINES.includes('sqlite'))('on sqlite only', () => {
   // SQLite-only: the file's write lock (BEGIN IMMEDIATE) has no counterpart on PostgreSQL, where peers write concurrently.
   it('executeBatch throws a retryable BUSY WriteError and applies nothing while another connection holds the write lock', async () => {
     const { store, path } = harness({ busyTimeoutMs: 0 });

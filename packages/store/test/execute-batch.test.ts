@@ -177,7 +177,7 @@ describe.each(TEST_ENGINES)('Store.executeBatch on %s', (engine) => {
   });
 });
 
-describe('Store.executeBatch on sqlite only', () => {
+describe.runIf(TEST_ENGINES.includes('sqlite'))('Store.executeBatch on sqlite only', () => {
   // SQLite-only: the file's write lock (BEGIN IMMEDIATE) has no counterpart on PostgreSQL, where peers write concurrently.
   it('when BEGIN IMMEDIATE cannot get the write lock it throws a retryable BUSY and applies nothing', async () => {
     const { store, path } = harness({ busyTimeoutMs: 0 });
@@ -203,7 +203,7 @@ describe('Store.executeBatch on sqlite only', () => {
 });
 
 // SQLite-only: Store.open's own options and pragmas (PgStore.open's are tested in packages/postgres/test/pg-store.test.ts).
-describe('Store.open options', () => {
+describe.runIf(TEST_ENGINES.includes('sqlite'))('Store.open options', () => {
   it.each([
     [{ busyTimeoutMs: -1 }, /busyTimeoutMs/],
     [{ busyTimeoutMs: 1.5 }, /busyTimeoutMs/],
@@ -227,7 +227,7 @@ describe('Store.open options', () => {
 });
 
 // SQLite-only: it reopens the file; PostgreSQL prunes after batches (the retention suite in batch.test.ts runs on both).
-describe('retention across restarts', () => {
+describe.runIf(TEST_ENGINES.includes('sqlite'))('retention across restarts', () => {
   it('prunes on open, so a primary restarted after every few writes stays within retention', async () => {
     const { path, store } = harness({ requestRetention: 5 });
     await store.executeBatch(Array.from({ length: 20 }, (_, i) => item('InsertSkill', { title: `s${i}`, content: '' }, `restart-${i}`)));

@@ -8,7 +8,7 @@ import { TEST_ENGINES, useEngines } from '../../../test/helpers/engines.js';
 const engines = useEngines({ durable: false });
 
 // Over a WriteFn of the test's own: no store is written, the reads' source is incidental (SQLite).
-describe('createQuerier over any WriteFn', () => {
+describe.runIf(TEST_ENGINES.includes('sqlite'))('createQuerier over any WriteFn', () => {
   it('sends each typed write by its registered name with the params and options unchanged', async () => {
     const { store } = harness();
     const calls: Array<[string, unknown, unknown]> = [];
