@@ -76,3 +76,4 @@ export {
   type StatusHistoryOptions,
 } from './status-history.js';
 export { STATUS_PAGE_HTML } from './status-page.js';
+export { PeerPresence, peerMember, type PeerTable, type PeerPresenceOptions } from './peer-presence.js';
