@@ -157,6 +157,7 @@ const SCRIPT = `
     $('th-epoch').textContent = peers ? 'host' : 'epoch';
     $('th-heard').textContent = peers ? 'last seen' : 'last heartbeat';
     $('failovers-section').style.display = peers ? 'none' : '';
+    $('failover-legend').style.display = peers ? 'none' : '';
     fill('members', c.members.map(function (m) {
       var self = peers && m.instance_id === me.instance_id;
       var badge = !m.answering ? el('span', 'badge silent', 'NOT ANSWERING')
@@ -250,7 +251,7 @@ const BODY = `
   </section>
   <section class="half"><h2>Writes / s<span id="writes-scope"></span> <span class="now"><span id="now-committed">-</span> committed, <span id="now-refused">-</span> refused</span></h2>
     <svg id="writes" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
-    <div class="legend"><span><i style="background:#12805c"></i>committed <i style="background:#d92d20"></i>refused or failed <i style="border-top:1px dashed #c4320a;height:0"></i>failover</span><span id="writes-max"></span></div></section>
+    <div class="legend"><span><i style="background:#12805c"></i>committed <i style="background:#d92d20"></i>refused or failed <span id="failover-legend"><i style="border-top:1px dashed #c4320a;height:0"></i>failover</span></span><span id="writes-max"></span></div></section>
   <section class="half"><h2>Commit latency (ms) <span class="now">p50 <span id="now-p50">-</span> / p99 <span id="now-p99">-</span></span></h2>
     <svg id="latency" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
     <div class="legend"><span><i style="background:#2f54eb"></i>p50 <i style="background:#7a5af8"></i>p99</span><span id="latency-max"></span></div></section>
