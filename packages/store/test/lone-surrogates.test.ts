@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { WriteRegistry, createDefaultRegistry, defineWrite, findLoneSurrogate } from '@scribe/store';
-import { harness, item, rejection, snapshot, thrown } from './helpers.js';
+import { item, rejection, thrown } from './helpers.js';
+import { TEST_ENGINES, useEngines } from '../../../test/helpers/engines.js';
+
+// Refusals, not durability: the faster server (fsync off).
+const engines = useEngines({ durable: false });
 
 const Nested = defineWrite({
   name: 'Nested',
@@ -33,14 +37,16 @@ describe('lone surrogates: refused where every write is validated', () => {
     expect(findLoneSurrogate('😀'.slice(0, 1))).toBe('params');
     expect(findLoneSurrogate('😀'.slice(1))).toBe('params');
   });
+});
 
+describe.each(TEST_ENGINES)('lone surrogates on %s', (engine) => {
   it('changes nothing in the database', async () => {
-    const h = harness();
-    const before = snapshot(h.store);
+    const h = await engines.openTestStore(engine);
+    const before = await h.snapshot();
     const e = await rejection(h.q.createSession({ id: 's1', title: '\ud800' }));
     expect(e).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.title' });
-    const outcome = (await h.store.executeBatch([item('CreateSession', { id: 's2', title: 'x\udfff' })])).outcomes[0]!;
+    const outcome = (await h.executeBatch([item('CreateSession', { id: 's2', title: 'x\udfff' })])).outcomes[0]!;
     expect(outcome).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', field: 'params.title' } });
-    expect(snapshot(h.store)).toEqual(before);
+    expect(await h.snapshot()).toEqual(before);
   });
 });

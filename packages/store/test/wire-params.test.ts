@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GO_NULL_VALUE_KEYS, WriteRegistry, createDefaultRegistry, defineWrite, normaliseWireParams } from '@scribe/store';
-import { harness, snapshot, thrown } from './helpers.js';
+import { thrown } from './helpers.js';
+import { TEST_ENGINES, useEngines } from '../../../test/helpers/engines.js';
+
+// The shapes a write stores, not durability: the faster server (fsync off).
+const engines = useEngines({ durable: false });
 
 // The reference client's shapes (Go, sqlc-generated params) turned into scribe's
 // natural JSON in one function, before each write's schema.
@@ -89,9 +93,11 @@ describe('WriteRegistry.validate with the reference shapes', () => {
     expect(r.validate('Tag', { id: 'a', label: { String: '', Valid: false } })).toEqual({ id: 'a', label: null });
     expect(thrown(() => r.validate('Tag', 'a'))).toMatchObject({ field: 'params.label' });
   });
+});
 
+describe.each(TEST_ENGINES)('the reference shapes through a store on %s', (engine) => {
   it('lets a Querier caller pass a bare id to the id-only writes, as the reference querier\'s DeleteSession(ctx, id)', async () => {
-    const { q } = harness();
+    const { q } = await engines.openTestStore(engine);
     await q.createSession({ id: 's1', title: 't' });
     await q.insertSkill({ id: 'k1', title: 't', content: '' });
     expect(await q.incrementSkillUsage('k1')).toMatchObject({ id: 'k1', usage_count: 1 });
@@ -100,8 +106,8 @@ describe('WriteRegistry.validate with the reference shapes', () => {
   });
 
   it('stores a reference-shaped write exactly as the natural one (store level)', async () => {
-    const natural = harness();
-    const go = harness();
+    const natural = await engines.openTestStore(engine);
+    const go = await engines.openTestStore(engine);
     for (const h of [natural, go]) {
       await h.q.createSession({ id: 's1', title: 't' });
       await h.q.createProject({ id: 'p1', name: 'p', path: '/p' });
@@ -112,11 +118,11 @@ describe('WriteRegistry.validate with the reference shapes', () => {
     await go.q.write('CreateFile', { id: 'f1', session_id: 's1', path: 'a', content: 'x', version: 'initial' });
     await natural.q.write('DeleteSessionMessages', { session_id: 's1' });
     await go.q.write('DeleteSessionMessages', 's1');
-    const rows = (h: typeof natural) => {
-      const s = snapshot(h.store);
+    const rows = async (h: typeof natural) => {
+      const s = await h.snapshot();
       // request ids differ between the two runs; everything an application reads must not.
       return { ...s, _scribe_changes: s._scribe_changes!.map((c) => ({ ...(c as object), request_id: undefined })) };
     };
-    expect(rows(go)).toEqual(rows(natural));
+    expect(await rows(go)).toEqual(await rows(natural));
   });
 });
