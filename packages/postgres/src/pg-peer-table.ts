@@ -42,15 +42,20 @@ export interface PeerRow extends PeerRecord {
 // Times come from the server's clock, so peers on hosts whose clocks differ still agree
 // on who is silent. The prune rides on the heartbeat's own statement (one round trip):
 // rows silent for the forget period (or three of their own intervals, if longer) go,
-// never the beating peer's own.
+// never the beating peer's own. A heartbeat is not worth a WAL flush (a crash loses at
+// most the last one, which the next replaces): its implicit transaction commits with
+// synchronous_commit off (set_config(…, true) lasts until that commit), so it never waits
+// for the disk, whatever the server's setting for the writes.
 const SERVER_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const BEAT = `WITH pruned AS (
+const BEAT = `WITH no_flush AS (
+  SELECT set_config('synchronous_commit', 'off', true)
+), pruned AS (
   DELETE FROM _scribe_peers
   WHERE instance_id <> $1
     AND seen_at::timestamptz < clock_timestamp() - make_interval(secs => greatest($11::bigint, 3 * interval_ms) / 1000.0)
 )
 INSERT INTO _scribe_peers (instance_id, pid, host, http, schema_version, plugins, load, interval_ms, uptime_s, started_at, seen_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${SERVER_NOW})
+SELECT $1::text, $2::bigint, $3::text, $4::text, $5::bigint, $6::text, $7::text, $8::bigint, $9::bigint, $10::text, ${SERVER_NOW} FROM no_flush
 ON CONFLICT (instance_id) DO UPDATE SET
   pid = EXCLUDED.pid, host = EXCLUDED.host, http = EXCLUDED.http, schema_version = EXCLUDED.schema_version,
   plugins = EXCLUDED.plugins, load = EXCLUDED.load, interval_ms = EXCLUDED.interval_ms,
