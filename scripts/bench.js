@@ -31,6 +31,17 @@
 //        --commit-sync pipelined|inline (the primary's commitSync; default: the node's default)
 //        --profile-primary (run the primaries under --cpu-prof; writes profiled.* and
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
+//        --engines sqlite,postgres (default both; 'sqlite' alone skips PostgreSQL, 'postgres'
+//          alone runs only the PostgreSQL rows)  --no-postgres (the same as --engines sqlite)
+//        --pg-count N (writes per PostgreSQL peer; default 2,000, 200 with --quick)
+//        --help (prints these flags)
+//
+// PostgreSQL (unless skipped): the bench starts its own throwaway server
+// (scripts/lib/postgres-server.js, the tests' one: the system's binaries, a temp
+// directory, a unix socket only, fsync and synchronous_commit on; as root it runs as
+// the `postgres` user) and, at each P, runs P peer processes (`openNode({ url })`) each
+// writing the same CreateMessage rows with K in flight, into a fresh database. No
+// PostgreSQL installed: those rows are skipped with a note, the run does not fail.
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,9 +50,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openNode } from '@scribe/node';
 import { Store } from '@scribe/store';
 import { renderChart } from './bench/chart.js';
 import { profileMarkdown, summariseProfile } from './bench/profile-summary.js';
+import { hasPostgres, NO_POSTGRES_MESSAGE, startPostgresServer } from './lib/postgres-server.js';
 
 const WORKER = fileURLToPath(new URL('./bench/worker.js', import.meta.url));
 const { values } = parseArgs({
@@ -59,8 +73,32 @@ const { values } = parseArgs({
     payloads: { type: 'string' },
     'payload-count': { type: 'string' },
     'commit-sync': { type: 'string' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    'no-postgres': { type: 'boolean', default: false },
+    'pg-count': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  // The flags are documented once, in this file's header comment: print it.
+  const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  const end = header.findIndex((l) => !l.startsWith('//'));
+  process.stdout.write(`${header.slice(0, end).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
+const ENGINES = ['sqlite', 'postgres'];
+const engines = values['no-postgres'] ? ['sqlite'] : values.engines.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`bench: --engines takes ${ENGINES.join(', ')}, got '${e}'`);
+if (engines.length === 0) throw new Error(`bench: --engines needs at least one of ${ENGINES.join(', ')}`);
+const runSqlite = engines.includes('sqlite');
+/** Why the PostgreSQL rows were not run (undefined when they were asked for and can run). */
+const pgSkipped = !engines.includes('postgres') ? 'not asked for (--engines)' : hasPostgres ? undefined : NO_POSTGRES_MESSAGE;
+/**
+ * The bench's PostgreSQL server: the tests' durable defaults, with room for 8 peers'
+ * pools (8 × (10 + the LISTEN connection)) and the bench's own connections.
+ */
+const PG_SETTINGS = { max_connections: 200 };
+const pgCount = Number(values['pg-count'] ?? (values.quick ? 200 : 2_000));
 const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
 const procsList = values.procs.split(',').map((p) => Number(p.trim()));
 const countFor = (sync) => Number(values.count ?? (values.quick ? 500 : (DEFAULT_COUNT[sync] ?? 8_000)));
@@ -70,7 +108,7 @@ const idleCount = Number(values.idle ?? (values.quick ? 300 : 3_000));
 const scenarioTimeoutMs = Number(values.timeout) * 1000;
 const profile = values['profile-primary'];
 const profileDir = profile ? resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'scribe-bench-prof-'))) : undefined;
-for (const [name, v] of [['--inflight', inflight], ['--idle', idleCount], ...syncs.map((s) => [`--count (${s})`, countFor(s)]), ...procsList.map((p) => ['--procs', p])]) {
+for (const [name, v] of [['--inflight', inflight], ['--idle', idleCount], ['--pg-count', pgCount], ...syncs.map((s) => [`--count (${s})`, countFor(s)]), ...procsList.map((p) => ['--procs', p])]) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`bench: ${name} must be a positive integer, got ${v}`);
 }
 const payloadSizes = (values.payloads ?? (values.quick ? '' : '1024,65536'))
@@ -244,6 +282,66 @@ async function scenario(kind, sync, procs, count, k, payload) {
   }
 }
 
+/** Runs one statement on a PostgreSQL database with a short-lived client; its rows. */
+async function pgQuery(url, sql, params = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The coordinators' batch counters summed over the given workers. */
+async function batchStats(workers) {
+  const all = await Promise.all(workers.map((w) => (w.child.send({ cmd: 'stats' }), w.next('stats'))));
+  return all.reduce((a, s) => ({ batches: a.batches + s.batches, batched_writes: a.batched_writes + s.batched_writes }), { batches: 0, batched_writes: 0 });
+}
+
+/**
+ * The PostgreSQL row at P: a fresh database on the bench's server, the schema and the
+ * sessions made by one peer (then closed), P peer processes each writing `count`
+ * CreateMessage rows with K in flight; 'go' to all at once, the clock in this process.
+ */
+async function pgScenario(server, procs, count, k) {
+  const base = { kind: 'postgres', sync: null, procs, inflight: k, count_per_proc: count };
+  const workers = [];
+  try {
+    const url = await server.createDatabase();
+    const setup = await openNode({ url, instanceId: 'bench-setup', provenanceLevel: 'silent' });
+    try {
+      for (const id of ['bench', 'warm']) await setup.querier.createSession({ id, title: id });
+    } finally {
+      await setup.close();
+    }
+    for (let i = 0; i < procs; i++) workers.push(start('pg', url, '-'));
+    await withTimeout(Promise.all(workers.map((w) => w.ready)), 60_000, 'postgres peers start');
+    const before = await batchStats(workers);
+    const dones = workers.map((w) => w.next('done').then(() => performance.now()));
+    const results = workers.map((w) => w.next('result'));
+    const t0 = performance.now();
+    for (const w of workers) w.child.send({ cmd: 'go', count, inflight: k });
+    const ends = await withTimeout(Promise.all(dones), scenarioTimeoutMs, `postgres P=${procs}`);
+    const wallMs = Math.max(...ends) - t0;
+    const summary = summarise(await Promise.all(results), wallMs);
+    const after = await batchStats(workers);
+    const batches = after.batches - before.batches;
+    // Writes per commit, over all peers: each peer group-commits its own writes.
+    const batch = { batches, mean_batch: batches ? +((after.batched_writes - before.batched_writes) / batches).toFixed(1) : null };
+    await Promise.all(workers.map(stop));
+    const rows = Number((await pgQuery(url, 'SELECT COUNT(*) AS n FROM messages WHERE session_id = $1', ['bench']))[0].n);
+    const expected = procs * count;
+    if (rows !== expected) log(`    WARNING: ${rows} rows in the database, expected ${expected} (${summary.errors} writes failed)`);
+    return { ...base, ...summary, ...batch, rows, rows_ok: rows === expected };
+  } catch (e) {
+    log(`    FAILED: ${e.message}`);
+    return { ...base, writes: 0, seconds: null, throughput: 0, p50_ms: null, p99_ms: null, max_ms: null, errors: procs * count, first_error: e.message, rows: null, rows_ok: false };
+  } finally {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  }
+}
+
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
@@ -271,10 +369,23 @@ const ratio = (s, other) => (other && other.throughput > 0 && s ? +(s.throughput
 const fmtX = (x) => (x === null ? '–' : `${x.toFixed(2)}×`);
 const fmtPct = (x) => (x === null ? '–' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`);
 
-function markdown(rows, limits, stores, payloadRows, idle, m, meta) {
+function markdown(rows, limits, stores, payloadRows, idle, m, meta, postgres) {
   const cell = (r) =>
     `${fmtMs(r.p50_ms)} / ${fmtMs(r.p99_ms)} / ${fmtMs(r.max_ms)}${r.errors ? ` (${fmtN(r.errors)} errors)` : ''}${r.rows_ok ? '' : ' ⚠ rows'}`;
   const limitCell = (l) => `${fmtN(l.throughput)}${l.errors ? ` (${fmtN(l.errors)} errors)` : ''}${l.rows_ok ? '' : ' ⚠ rows'}`;
+  const lines = [];
+  if (rows.length > 0) lines.push(...sqliteTables(rows, limits, stores, payloadRows, idle, cell, limitCell));
+  if (postgres !== undefined) lines.push(...postgresTable(postgres, rows, cell));
+  lines.push('');
+  lines.push(
+    `Machine: nproc ${m.nproc}, ${m.cpu}; Node ${m.node}; SQLite ${m.sqlite} (better-sqlite3)${postgres?.server ? `; ${postgres.server.version}` : ''}; ${m.platform}; databases on ${m.filesystem}. ` +
+      `Run took ${meta.seconds} s${profile ? ' (primaries profiled with --cpu-prof: slower than normal)' : ''}.`,
+  );
+  return lines.join('\n');
+}
+
+/** The SQLite tables: scribe, direct, limit and store alone at each (sync, P); payloads; the idle write; the counts. */
+function sqliteTables(rows, limits, stores, payloadRows, idle, cell, limitCell) {
   const lines = [
     '| sync | P | scribe writes/s | scribe p50 / p99 / max ms | direct writes/s | direct p50 / p99 / max ms | scribe ÷ direct | limit writes/s | scribe ÷ limit | store alone writes/s | scribe ÷ store alone | writes per commit |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -328,12 +439,36 @@ function markdown(rows, limits, stores, payloadRows, idle, m, meta) {
     `Writes per process: ${syncs.map((s) => `${fmtN(countFor(s))} at ${s}`).join(', ')}; scribe: K = ${inflight} in flight per secondary; direct: one at a time. ` +
       `Latencies in ms (p50 / p99 / max over every write of every process); throughput = all writes ÷ time from 'go' to the last process done.`,
   );
+  return lines;
+}
+
+/** The sync level PostgreSQL is compared with: FULL (both fsync every commit) when it ran, else the first. */
+const pgPeerSync = () => (syncs.includes('FULL') ? 'FULL' : syncs[0]);
+
+/** The PostgreSQL table (or the note saying why it was skipped). */
+function postgresTable(postgres, rows, cell) {
+  const lines = [''];
+  if (postgres.skipped !== undefined) {
+    lines.push(`PostgreSQL: skipped, ${postgres.skipped}.`);
+    return lines;
+  }
+  const sync = pgPeerSync();
+  const withSqlite = rows.length > 0;
+  lines.push(
+    `PostgreSQL peers (${postgres.server?.version ?? 'PostgreSQL'}, fsync on, synchronous_commit on; P peer processes \`openNode({ url })\`, K = ${inflight} in flight each, ${fmtN(pgCount)} writes each; the same CreateMessage rows):`,
+  );
+  lines.push('');
+  lines.push(`| P | postgres writes/s | postgres p50 / p99 / max ms | writes per commit |${withSqlite ? ` postgres ÷ scribe ${sync} | postgres ÷ direct ${sync} |` : ''}`);
+  lines.push(`|---|---|---|---|${withSqlite ? '---|---|' : ''}`);
+  for (const r of postgres.rows) {
+    lines.push(`| ${r.procs} | ${fmtN(r.throughput)} | ${cell(r)} | ${r.mean_batch ?? '–'} |${withSqlite ? ` ${fmtX(r.pg_per_scribe ?? null)} | ${fmtX(r.pg_per_direct ?? null)} |` : ''}`);
+  }
   lines.push('');
   lines.push(
-    `Machine: nproc ${m.nproc}, ${m.cpu}; Node ${m.node}; SQLite ${m.sqlite} (better-sqlite3); ${m.platform}; databases on ${m.filesystem}. ` +
-      `Run took ${meta.seconds} s${profile ? ' (primaries profiled with --cpu-prof: slower than normal)' : ''}.`,
+    `Every peer group-commits its own writes (no primary, no sockets between processes); the server is a throwaway cluster on this machine, reached over its unix socket: ` +
+      `the cost of the server itself, without a network. Writes per commit: over all peers.`,
   );
-  return lines.join('\n');
+  return lines;
 }
 
 const started = Date.now();
@@ -342,7 +477,7 @@ const limits = {};
 const stores = {};
 const payloadRows = [];
 log(`scribe bench: procs ${procsList.join(',')}, inflight ${inflight}, sync ${syncs.join(',')}, counts ${syncs.map((s) => `${s} ${countFor(s)}`).join(', ')}${profile ? `, profiling primaries into ${profileDir}` : ''}`);
-for (const sync of syncs) {
+for (const sync of runSqlite ? syncs : []) {
   log(`  limit ${sync}: one process, plain statements, ${LIMIT_BATCH} per transaction × ${fmtN(limitCountFor(sync))} ...`);
   limits[sync] = await scenario('limit', sync, 1, limitCountFor(sync), 1);
   log(`    ${fmtN(limits[sync].throughput)} writes/s in ${limits[sync].seconds} s${limits[sync].errors ? `, ${limits[sync].errors} errors (${limits[sync].first_error})` : ''}`);
@@ -380,15 +515,47 @@ for (const sync of syncs) {
   }
 }
 const idle = {};
-for (const sync of syncs) {
+for (const sync of runSqlite ? syncs : []) {
   log(`  idle ${sync}: one secondary, one write at a time × ${fmtN(idleCount)} ...`);
   idle[sync] = await scenario('scribe', sync, 1, idleCount, 1);
   log(`    p50 ${idle[sync].p50_ms} ms, p99 ${idle[sync].p99_ms} ms, max ${idle[sync].max_ms} ms`);
 }
 
+/** The PostgreSQL rows: { skipped } or { server: { version, settings }, rows }. */
+let postgres;
+if (pgSkipped !== undefined) {
+  postgres = { skipped: pgSkipped };
+  log(`  PostgreSQL: skipped, ${pgSkipped}`);
+} else {
+  log(`  PostgreSQL: starting a throwaway server ...`);
+  let server;
+  try {
+    server = await startPostgresServer({ settings: PG_SETTINGS });
+    const version = (await pgQuery(server.url, 'SELECT version() AS v'))[0].v.split(' on ')[0];
+    postgres = { server: { version, settings: server.settings }, rows: [] };
+    for (const procs of procsList) {
+      log(`  postgres P=${procs} × ${fmtN(pgCount)} ...`);
+      const r = await pgScenario(server, procs, pgCount, inflight);
+      log(
+        `    ${fmtN(r.throughput)} writes/s in ${r.seconds} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms` +
+          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}${r.writer_cpu_us_per_write ? `, CPU per write: peers ${r.writer_cpu_us_per_write} µs` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
+      );
+      r.pg_per_scribe = ratio(r, rows.find((x) => x.kind === 'scribe' && x.sync === pgPeerSync() && x.procs === procs));
+      r.pg_per_direct = ratio(r, rows.find((x) => x.kind === 'direct' && x.sync === pgPeerSync() && x.procs === procs));
+      postgres.rows.push(r);
+    }
+  } catch (e) {
+    // The server did not start (or broke): the SQLite rows stand; say so instead of failing.
+    log(`  PostgreSQL: FAILED, ${e.message}`);
+    postgres = { skipped: `the server failed: ${e.message.split('\n')[0]}`, rows: postgres?.rows ?? [] };
+  } finally {
+    await server?.stop();
+  }
+}
+
 const m = machine();
 const seconds = Math.round((Date.now() - started) / 1000);
-const table = markdown(rows, limits, stores, payloadRows, idle, m, { seconds });
+const table = markdown(rows, limits, stores, payloadRows, idle, m, { seconds }, postgres);
 process.stdout.write(`${table}\n`);
 
 // Only a full run may replace the committed bench-results/latest.*; a smoke run goes to a temp dir.
@@ -411,6 +578,8 @@ const json = {
     limit: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'plain statements' },
     store: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
     payloads: { bytes: payloadSizes, procs: payloadProcs, counts: Object.fromEntries(payloadSizes.map((b) => [b, payloadCountFor(b)])) },
+    engines,
+    postgres: { count: pgCount, compared_with: pgPeerSync() },
   },
   seconds,
   rows,
@@ -418,10 +587,14 @@ const json = {
   store: stores,
   payloads: payloadRows,
   idle,
+  postgres,
 };
 writeFileSync(join(out, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
 writeFileSync(join(out, `${name}.md`), `${table}\n`);
-writeFileSync(join(out, `${name}.svg`), renderChart(rows, syncs, procsList, { machine: m, inflight, date: json.date, limits, limitBatch: LIMIT_BATCH }));
+writeFileSync(
+  join(out, `${name}.svg`),
+  renderChart(rows, syncs, procsList, { machine: m, inflight, date: json.date, limits, limitBatch: LIMIT_BATCH, postgres: postgres.rows ?? [], postgresSync: pgPeerSync() }),
+);
 log(`wrote ${join(out, `${name}.json`)}, ${name}.md and ${name}.svg`);
 
 if (profile) {

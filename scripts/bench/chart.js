@@ -1,15 +1,16 @@
 // The benchmark's chart as a standalone SVG (no dependencies): throughput (linear
 // axis) and latency (p50 bar, p99 bar, max tick; log axis) per (sync, P), scribe
-// next to direct; the one-writer limit of each sync level as a dashed line across its
-// groups, and scribe ÷ direct and scribe ÷ limit under each group.
+// next to direct (and PostgreSQL peers at the same P in the groups of the sync level it
+// is compared with); the one-writer limit of each sync level as a dashed line across
+// its groups, and scribe ÷ direct and scribe ÷ limit under each group.
 const W = 960;
 const PANEL_H = 300;
 const PAD = { top: 72, right: 24, bottom: 54, left: 84 };
 const GAP = 56;
 const RATIO_H = 28;
 const H = PAD.top + PANEL_H + RATIO_H + GAP + PANEL_H + PAD.bottom + 46;
-const COLORS = { scribe: '#2b6cb0', direct: '#c05621' };
-const LIGHT = { scribe: '#90cdf4', direct: '#fbd38d' };
+const COLORS = { scribe: '#2b6cb0', direct: '#c05621', postgres: '#6b46c1' };
+const LIGHT = { scribe: '#90cdf4', direct: '#fbd38d', postgres: '#d6bcfa' };
 const LIMIT = '#2f855a';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -18,17 +19,28 @@ const r1 = (x) => Math.round(x * 10) / 10;
 /**
  * The chart as SVG text. `limits` maps a sync level to its one-writer limit row
  * (throughput); each scribe row may carry scribe_per_direct and scribe_per_limit.
+ * `postgres` (rows of kind 'postgres', one per P) are drawn as a third bar in the
+ * groups of `postgresSync`; with no SQLite rows, they get groups of their own.
  */
-export function renderChart(rows, syncs, procsList, { machine, inflight, date, limits = {}, limitBatch } = {}) {
-  const groups = syncs.flatMap((sync) => procsList.map((procs) => ({ sync, procs })));
+export function renderChart(rows, syncs, procsList, { machine, inflight, date, limits = {}, limitBatch, postgres = [], postgresSync } = {}) {
+  const sqlite = rows.length > 0;
+  const pgSync = sqlite ? postgresSync : 'PostgreSQL';
+  const groups = (sqlite ? syncs : postgres.length > 0 ? [pgSync] : []).flatMap((sync) => procsList.map((procs) => ({ sync, procs })));
   const plotW = W - PAD.left - PAD.right;
-  const gw = plotW / groups.length;
-  const bw = (gw * 0.7) / 2;
-  const find = (kind, g) => rows.find((r) => r.kind === kind && r.sync === g.sync && r.procs === g.procs);
+  const gw = plotW / Math.max(1, groups.length);
+  const kinds = [...(sqlite ? ['scribe', 'direct'] : []), ...(postgres.length > 0 ? ['postgres'] : [])];
+  const bw = (gw * 0.7) / Math.max(2, kinds.length);
+  const find = (kind, g) =>
+    kind === 'postgres'
+      ? g.sync === pgSync
+        ? postgres.find((r) => r.procs === g.procs)
+        : undefined
+      : rows.find((r) => r.kind === kind && r.sync === g.sync && r.procs === g.procs);
+  rows = [...rows, ...postgres];
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">CreateMessage writes: scribe vs direct better-sqlite3, P writer processes</text>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">CreateMessage writes: scribe vs direct better-sqlite3${postgres.length > 0 ? ' vs PostgreSQL peers' : ''}, P writer processes</text>`,
   ];
   if (machine) {
     out.push(
@@ -36,9 +48,11 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
     );
   }
   const xOf = (i, j) => PAD.left + i * gw + gw * 0.15 + j * bw;
+  /** The middle of group i's bars. */
+  const centerOf = (i) => xOf(i, 0) + (kinds.length * bw) / 2;
   const groupLabels = (bottom) =>
     groups.forEach((g, i) => {
-      const cx = xOf(i, 1);
+      const cx = centerOf(i);
       out.push(`<text x="${r1(cx)}" y="${bottom + 16}" text-anchor="middle">P=${g.procs}</text>`);
       out.push(`<text x="${r1(cx)}" y="${bottom + 30}" text-anchor="middle" fill="#555">${esc(g.sync)}</text>`);
     });
@@ -57,7 +71,7 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
       out.push(`<text x="${PAD.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end">${Math.round(v).toLocaleString('en')}</text>`);
     }
     groups.forEach((g, i) => {
-      ['scribe', 'direct'].forEach((kind, j) => {
+      kinds.forEach((kind, j) => {
         const r = find(kind, g);
         if (!r) return;
         const x = xOf(i, j);
@@ -84,7 +98,7 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
     groups.forEach((g, i) => {
       const s = find('scribe', g);
       if (!s) return;
-      const cx = r1(xOf(i, 1));
+      const cx = r1(centerOf(i));
       const x = s.scribe_per_direct ?? null;
       const l = s.scribe_per_limit ?? null;
       out.push(`<text x="${cx}" y="${bottom + 46}" text-anchor="middle" font-size="10" fill="#555">${x === null ? '–' : `${x.toFixed(2)}×`}</text>`);
@@ -106,7 +120,7 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
       out.push(`<text x="${PAD.left - 6}" y="${r1(y(v) + 4)}" text-anchor="end">${v >= 1 ? v.toLocaleString('en') : v}</text>`);
     }
     groups.forEach((g, i) => {
-      ['scribe', 'direct'].forEach((kind, j) => {
+      kinds.forEach((kind, j) => {
         const r = find(kind, g);
         if (!r || r.p50_ms === null) return;
         const x = xOf(i, j);
@@ -124,6 +138,11 @@ export function renderChart(rows, syncs, procsList, { machine, inflight, date, l
   const ly = H - 34;
   out.push(`<rect x="${PAD.left}" y="${ly - 10}" width="12" height="12" fill="${COLORS.scribe}"/><text x="${PAD.left + 18}" y="${ly}">scribe: P secondaries → one primary (group commit)</text>`);
   out.push(`<rect x="${PAD.left + 380}" y="${ly - 10}" width="12" height="12" fill="${COLORS.direct}"/><text x="${PAD.left + 398}" y="${ly}">direct: P processes, better-sqlite3, a transaction per write, busy_timeout 5000</text>`);
+  if (postgres.length > 0) {
+    out.push(
+      `<rect x="${PAD.left}" y="${ly + 20}" width="12" height="12" fill="${COLORS.postgres}"/><text x="${PAD.left + 18}" y="${ly + 30}">postgres: P peers of a local PostgreSQL server (${esc(pgSync)} groups)</text>`,
+    );
+  }
   if (syncs.some((s) => limits[s])) {
     out.push(
       `<line x1="${PAD.left}" x2="${PAD.left + 12}" y1="${ly + 14}" y2="${ly + 14}" stroke="${LIMIT}" stroke-width="2" stroke-dasharray="6,4"/><text x="${PAD.left + 18}" y="${ly + 18}">one-writer limit: one process, plain INSERT/UPDATE, ${limitBatch ?? '?'} writes per transaction, no network, no bookkeeping</text>`,

@@ -9,6 +9,8 @@
 //                                        transaction, no bookkeeping (no request record, no change log)
 //   node worker.js store   <db> <sync>   the store alone: one process, no network, LIMIT_BATCH writes
 //                                        per Store.executeBatch call (scribe's bookkeeping paid)
+//   node worker.js pg      <url> -       a peer of a PostgreSQL server (openNode({ url })) writing the
+//                                        same CreateMessage rows through its own group commit
 //
 // Messages in:  {cmd:'go', count, inflight, payload?} | {cmd:'stats'} | {cmd:'close'}
 //               (payload: the size in bytes of the `parts` JSON; default ~130 bytes)
@@ -28,6 +30,8 @@ const WARMUP = 200;
 const TEXT = 'The quick brown fox jumps over the lazy dog while the benchmark writes one small message row. 0123456';
 /** A message of ~100 bytes of text, as `parts` JSON (~130 bytes). */
 const PARTS = JSON.stringify([{ type: 'text', text: TEXT }]);
+/** Connections each PostgreSQL peer opens for writes and reads (the node's default is 10; scripts/bench.js sizes max_connections for 8 peers of this). */
+const PG_POOL_SIZE = 10;
 /** Writes per transaction of the one-writer limit and of the store alone. */
 const LIMIT_BATCH = 256;
 
@@ -65,6 +69,11 @@ if (mode === 'primary') {
 } else if (mode === 'scribe') {
   node = await openNode({ dbPath, instanceId: `bench-secondary-${process.pid}`, promote: false });
   if (node.role !== 'secondary') throw new Error(`bench: expected a secondary, got ${node.role}`);
+  write = (session) => node.querier.createMessage({ session_id: session, role: 'user', parts });
+} else if (mode === 'pg') {
+  // A peer of the PostgreSQL server: every process writes through its own coordinator
+  // and pool; the bench made the schema and the sessions before starting it.
+  node = await openNode({ url: dbPath, instanceId: `bench-pg-${process.pid}`, provenanceLevel: 'silent', poolSize: PG_POOL_SIZE });
   write = (session) => node.querier.createMessage({ session_id: session, role: 'user', parts });
 } else if (mode === 'direct') {
   const db = new Database(dbPath);
