@@ -1,6 +1,6 @@
 import type { ChangeOp } from '@scribe/protocol';
 import type { SqlReader, SqlTx, StoredChange } from '@scribe/store';
-import type { PgQueryable } from './pg-sql-tx.js';
+import { pgLiteral } from './pg-literal.js';
 
 /** The channel every committed batch with changes notifies (payload: its last seq). */
 export const CHANGES_CHANNEL = 'scribe_changes';
@@ -15,15 +15,11 @@ export interface PendingChange {
   readonly at: string;
 }
 
-const TAKE = 'UPDATE _scribe_change_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq';
-const INSERT = `INSERT INTO _scribe_changes (seq, entity, key, op, request_id, source_instance_id, at)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`;
-const NOTIFY = `SELECT pg_notify('${CHANGES_CHANNEL}', $1)`;
-
 /**
  * The change log (`_scribe_changes`) on PostgreSQL, numbered in commit order.
  *
- * A batch takes its numbers at its very end, just before COMMIT, with one
+ * A batch takes its numbers at its very end, in the round trip that commits it, with
+ * one statement ({@link appendStatement}) whose first part is
  * `UPDATE _scribe_change_counter SET seq = seq + n … RETURNING seq`. The row lock that
  * UPDATE takes is held until the transaction ends, so a second batch's UPDATE waits
  * until the first has committed (and then, at READ COMMITTED, re-reads the row and
@@ -33,7 +29,8 @@ const NOTIFY = `SELECT pg_notify('${CHANGES_CHANNEL}', $1)`;
  * the transaction's locks, so whoever sees seq `s` committed also sees every seq
  * below it: `seq > since ORDER BY seq` never skips a change that commits later with a
  * lower number, and committed numbers have no gaps. Only this tail is serialised
- * between processes; handlers run concurrently. See docs/postgresql.md.
+ * between processes (and, sent with COMMIT in one round trip, for no network round
+ * trip of its own); handlers run concurrently. See docs/postgresql.md.
  */
 export class PgChangeLog {
   readonly #retention: number;
@@ -43,31 +40,36 @@ export class PgChangeLog {
   }
 
   /**
-   * Numbers `pending` (in order), inserts them and queues a NOTIFY (delivered at
-   * commit), all on the batch's connection inside its transaction. Call it last
-   * before COMMIT: the counter's lock is held from here to the end of the transaction.
+   * One statement that numbers `pending` (in order), inserts them and queues a NOTIFY
+   * of the last number (delivered at commit); its one row is `{ seq }`, the last
+   * number ({@link numbered} reads it). Values are literals, for the simple query
+   * protocol: send it last before COMMIT, in the same round trip, since the counter's
+   * lock is held from here to the end of the transaction. Undefined when there is
+   * nothing to append.
    */
-  async append(client: PgQueryable, pending: readonly PendingChange[]): Promise<StoredChange[]> {
-    if (pending.length === 0) return [];
+  appendStatement(pending: readonly PendingChange[]): string | undefined {
     const n = pending.length;
-    const taken = await client.query({ text: TAKE, values: [n] });
-    const last = Number((taken.rows[0] as { seq: number | string }).seq);
-    const first = last - n + 1;
-    const stored = pending.map((c, i) => ({ seq: first + i, ...c }));
-    await client.query({
-      text: INSERT,
-      values: [
-        stored.map((c) => c.seq),
-        stored.map((c) => c.entity),
-        stored.map((c) => c.key),
-        stored.map((c) => c.op),
-        stored.map((c) => c.request_id),
-        stored.map((c) => c.source_instance_id),
-        stored.map((c) => c.at),
-      ],
-    });
-    await client.query({ text: NOTIFY, values: [String(last)] });
-    return stored;
+    if (n === 0) return undefined;
+    const values = pending
+      .map((c, i) => `(${i + 1}, ${pgLiteral(c.entity)}, ${pgLiteral(c.key)}, ${pgLiteral(c.op)}, ${pgLiteral(c.request_id)}, ${pgLiteral(c.source_instance_id)}, ${pgLiteral(c.at)})`)
+      .join(', ');
+    return (
+      `WITH taken AS (UPDATE _scribe_change_counter SET seq = seq + ${n} WHERE id = 1 RETURNING seq), ` +
+      `pending (i, entity, key, op, request_id, source_instance_id, at) AS (VALUES ${values}), ` +
+      'inserted AS (INSERT INTO _scribe_changes (seq, entity, key, op, request_id, source_instance_id, at) ' +
+      `SELECT taken.seq - ${n} + pending.i, pending.entity, pending.key, pending.op, pending.request_id, pending.source_instance_id, pending.at FROM taken CROSS JOIN pending) ` +
+      `SELECT seq, pg_notify('${CHANGES_CHANNEL}', seq::text) AS notified FROM taken`
+    );
+  }
+
+  /** The stored changes, numbered from the result rows of {@link appendStatement}. */
+  numbered(pending: readonly PendingChange[], rows: readonly unknown[]): StoredChange[] {
+    const seq = (rows[0] as { seq?: number | string } | undefined)?.seq;
+    // No row: the counter's row is missing (a damaged schema); nothing may commit unnumbered.
+    if (seq === undefined) throw new Error('postgres: _scribe_change_counter has no row; the changes cannot be numbered');
+    const last = Number(seq);
+    const first = last - pending.length + 1;
+    return pending.map((c, i) => ({ seq: first + i, ...c }));
   }
 
   /** Change events with seq greater than `seq`, oldest first. */

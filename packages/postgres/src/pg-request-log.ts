@@ -1,11 +1,9 @@
 import type { SqlReader, SqlTx } from '@scribe/store';
 import { decodeRequestRecord, type RawRequestRecord, type RequestRecord } from '@scribe/store';
+import { pgLiteral } from './pg-literal.js';
 
-const CLAIM =
-  'INSERT INTO _scribe_requests (request_id, source_instance_id, method, ok, result, committed_at) VALUES (?, ?, ?, 0, NULL, ?) ' +
-  'ON CONFLICT (request_id) DO NOTHING RETURNING 1 AS claimed';
-const SETTLE = 'UPDATE _scribe_requests SET ok = ?, result = ?, committed_at = ? WHERE request_id = ?';
-const FIND = 'SELECT request_id, source_instance_id, method, ok, result, committed_at FROM _scribe_requests WHERE request_id = ?';
+const COLUMNS = 'request_id, source_instance_id, method, ok, result, committed_at';
+const FIND = `SELECT ${COLUMNS} FROM _scribe_requests WHERE request_id = ?`;
 
 /**
  * The request log (`_scribe_requests`) on PostgreSQL, claim first: a write's record is
@@ -14,6 +12,10 @@ const FIND = 'SELECT request_id, source_instance_id, method, ok, result, committ
  * claiming an id that another holds uncommitted waits for it; when that one commits,
  * the claim finds the row and answers from it; when it rolls back (a retryable
  * failure, a crash, a lost connection), the second one claims it and runs the write.
+ *
+ * The batch executor sends the claim and the outcome as literal statements inside its
+ * bookkeeping round trips ({@link PgDeferredStatements}): the `…Statement` methods
+ * build them.
  */
 export class PgRequestLog {
   readonly #retention: number;
@@ -22,14 +24,29 @@ export class PgRequestLog {
     this.#retention = retention;
   }
 
-  /** Claims `requestId` inside the write's savepoint; false when a committed record holds it. */
-  async claim(tx: SqlTx, requestId: string, source: string, method: string, at: string): Promise<boolean> {
-    return (await tx.get(CLAIM, [requestId, source, method, at])) !== undefined;
+  /**
+   * The claim of `requestId`: one row (`claimed`) when this transaction now holds the
+   * id, none when a committed record holds it. Runs inside the write's savepoint.
+   */
+  claimStatement(requestId: string, source: string, method: string, at: string): string {
+    return (
+      `INSERT INTO _scribe_requests (${COLUMNS}) VALUES (${pgLiteral(requestId)}, ${pgLiteral(source)}, ${pgLiteral(method)}, 0, NULL, ${pgLiteral(at)}) ` +
+      'ON CONFLICT (request_id) DO NOTHING RETURNING 1 AS claimed'
+    );
   }
 
   /** Writes the final outcome into the claimed record (`stored` is its JSON). */
-  async settle(tx: SqlTx, requestId: string, ok: boolean, stored: string, at: string): Promise<void> {
-    await tx.run(SETTLE, [ok ? 1 : 0, stored, at, requestId]);
+  settleStatement(requestId: string, ok: boolean, stored: string, at: string): string {
+    return `UPDATE _scribe_requests SET ok = ${ok ? 1 : 0}, result = ${pgLiteral(stored)}, committed_at = ${pgLiteral(at)} WHERE request_id = ${pgLiteral(requestId)}`;
+  }
+
+  /**
+   * The record of `requestId` as a statement of its own: sent after a claim that found
+   * it taken, so that (at READ COMMITTED) it reads with a snapshot taken after the
+   * claim waited for the other transaction to commit.
+   */
+  lookupStatement(requestId: string): string {
+    return `SELECT ${COLUMNS} FROM _scribe_requests WHERE request_id = ${pgLiteral(requestId)}`;
   }
 
   /** The stored row of `requestId`, if a committed (or this transaction's) record holds it. */
