@@ -33,7 +33,8 @@
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
 //        --engines sqlite,postgres (default both; 'sqlite' alone skips PostgreSQL, 'postgres'
 //          alone runs only the PostgreSQL rows)  --no-postgres (the same as --engines sqlite)
-//        --pg-count N (writes per PostgreSQL peer; default 2,000, 200 with --quick)
+//        --pg-count N (writes per PostgreSQL peer; default 1,000, 200 with --quick; the
+//          idle PostgreSQL row writes a tenth of --idle, one at a time)
 //        --help (prints these flags)
 //
 // PostgreSQL (unless skipped): the bench starts its own throwaway server
@@ -98,7 +99,7 @@ const pgSkipped = !engines.includes('postgres') ? 'not asked for (--engines)' : 
  * pools (8 × (10 + the LISTEN connection)) and the bench's own connections.
  */
 const PG_SETTINGS = { max_connections: 200 };
-const pgCount = Number(values['pg-count'] ?? (values.quick ? 200 : 2_000));
+const pgCount = Number(values['pg-count'] ?? (values.quick ? 200 : 1_000));
 const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
 const procsList = values.procs.split(',').map((p) => Number(p.trim()));
 const countFor = (sync) => Number(values.count ?? (values.quick ? 500 : (DEFAULT_COUNT[sync] ?? 8_000)));
@@ -106,6 +107,8 @@ const inflight = Number(values.inflight);
 const syncs = values.sync.split(',').map((s) => s.trim().toUpperCase());
 const idleCount = Number(values.idle ?? (values.quick ? 300 : 3_000));
 const scenarioTimeoutMs = Number(values.timeout) * 1000;
+/** Writes of the PostgreSQL idle row (one peer, one in flight): a tenth of --idle. */
+const pgIdleCount = Math.max(10, Math.round(idleCount / 10));
 const profile = values['profile-primary'];
 const profileDir = profile ? resolve(values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'scribe-bench-prof-'))) : undefined;
 for (const [name, v] of [['--inflight', inflight], ['--idle', idleCount], ['--pg-count', pgCount], ...syncs.map((s) => [`--count (${s})`, countFor(s)]), ...procsList.map((p) => ['--procs', p])]) {
@@ -293,6 +296,29 @@ async function pgQuery(url, sql, params = []) {
   }
 }
 
+/**
+ * CPU time (µs) of the PostgreSQL server's postmaster and its children that have exited
+ * (the backends of closed connections), from /proc; undefined where there is no /proc.
+ */
+function serverCpuUs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // utime, stime, cutime, cstime: fields 14-17 of stat(5), in clock ticks (100 per second on Linux).
+    return [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits (at most 10 s) until the server has no client backends but the asking one, so their CPU time is counted. */
+async function backendsGone(url) {
+  for (let i = 0; i < 100; i++) {
+    const [{ n }] = await pgQuery(url, "SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    if (n === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The coordinators' batch counters summed over the given workers. */
 async function batchStats(workers) {
   const all = await Promise.all(workers.map((w) => (w.child.send({ cmd: 'stats' }), w.next('stats'))));
@@ -315,8 +341,10 @@ async function pgScenario(server, procs, count, k) {
     } finally {
       await setup.close();
     }
+    await backendsGone(url);
+    const cpu0 = serverCpuUs(server.pid);
     for (let i = 0; i < procs; i++) workers.push(start('pg', url, '-'));
-    await withTimeout(Promise.all(workers.map((w) => w.ready)), 60_000, 'postgres peers start');
+    const warmups = (await withTimeout(Promise.all(workers.map((w) => w.ready)), 60_000, 'postgres peers start')).reduce((a, m) => a + (m.warmup ?? 0), 0);
     const before = await batchStats(workers);
     const dones = workers.map((w) => w.next('done').then(() => performance.now()));
     const results = workers.map((w) => w.next('result'));
@@ -330,10 +358,15 @@ async function pgScenario(server, procs, count, k) {
     // Writes per commit, over all peers: each peer group-commits its own writes.
     const batch = { batches, mean_batch: batches ? +((after.batched_writes - before.batched_writes) / batches).toFixed(1) : null };
     await Promise.all(workers.map(stop));
+    await backendsGone(url);
+    const cpu1 = serverCpuUs(server.pid);
+    // The server's CPU time per write: its backends' time is counted when they exit, so over
+    // the peers' whole lives, per write they made (their warm-up writes included).
+    const serverCpu = cpu0 !== undefined && cpu1 !== undefined && summary.writes > 0 ? { server_cpu_us_per_write: +((cpu1 - cpu0) / (summary.writes + warmups)).toFixed(1) } : {};
     const rows = Number((await pgQuery(url, 'SELECT COUNT(*) AS n FROM messages WHERE session_id = $1', ['bench']))[0].n);
     const expected = procs * count;
     if (rows !== expected) log(`    WARNING: ${rows} rows in the database, expected ${expected} (${summary.errors} writes failed)`);
-    return { ...base, ...summary, ...batch, rows, rows_ok: rows === expected };
+    return { ...base, ...summary, ...batch, ...serverCpu, rows, rows_ok: rows === expected };
   } catch (e) {
     log(`    FAILED: ${e.message}`);
     return { ...base, writes: 0, seconds: null, throughput: 0, p50_ms: null, p99_ms: null, max_ms: null, errors: procs * count, first_error: e.message, rows: null, rows_ok: false };
@@ -458,15 +491,27 @@ function postgresTable(postgres, rows, cell) {
     `PostgreSQL peers (${postgres.server?.version ?? 'PostgreSQL'}, fsync on, synchronous_commit on; P peer processes \`openNode({ url })\`, K = ${inflight} in flight each, ${fmtN(pgCount)} writes each; the same CreateMessage rows):`,
   );
   lines.push('');
-  lines.push(`| P | postgres writes/s | postgres p50 / p99 / max ms | writes per commit |${withSqlite ? ` postgres ÷ scribe ${sync} | postgres ÷ direct ${sync} |` : ''}`);
-  lines.push(`|---|---|---|---|${withSqlite ? '---|---|' : ''}`);
+  lines.push(`| P | postgres writes/s | postgres p50 / p99 / max ms | writes per commit | CPU µs per write: peers / server |${withSqlite ? ` postgres ÷ scribe ${sync} | postgres ÷ direct ${sync} |` : ''}`);
+  lines.push(`|---|---|---|---|---|${withSqlite ? '---|---|' : ''}`);
+  const us = (x) => (typeof x === 'number' ? fmtN(Math.round(x)) : '–');
   for (const r of postgres.rows) {
-    lines.push(`| ${r.procs} | ${fmtN(r.throughput)} | ${cell(r)} | ${r.mean_batch ?? '–'} |${withSqlite ? ` ${fmtX(r.pg_per_scribe ?? null)} | ${fmtX(r.pg_per_direct ?? null)} |` : ''}`);
+    lines.push(
+      `| ${r.procs} | ${fmtN(r.throughput)} | ${cell(r)} | ${r.mean_batch ?? '–'} | ${us(r.writer_cpu_us_per_write)} / ${us(r.server_cpu_us_per_write)} |${withSqlite ? ` ${fmtX(r.pg_per_scribe ?? null)} | ${fmtX(r.pg_per_direct ?? null)} |` : ''}`,
+    );
+  }
+  if (postgres.idle) {
+    const r = postgres.idle;
+    lines.push('');
+    lines.push(
+      `Single write on an idle server (one peer, one write in flight, ${fmtN(r.count_per_proc)} in sequence): p50 ${fmtMs(r.p50_ms)} ms, p99 ${fmtMs(r.p99_ms)} ms, max ${fmtMs(r.max_ms)} ms${r.errors ? ` (${r.errors} errors)` : ''}; ` +
+        `CPU per write: peer ${us(r.writer_cpu_us_per_write)} µs, server ${us(r.server_cpu_us_per_write)} µs.`,
+    );
   }
   lines.push('');
   lines.push(
     `Every peer group-commits its own writes (no primary, no sockets between processes); the server is a throwaway cluster on this machine, reached over its unix socket: ` +
-      `the cost of the server itself, without a network. Writes per commit: over all peers.`,
+      `the cost of the server itself, without a network. Writes per commit: over all peers. ` +
+      `CPU per write: the peers' (user + system) over the measured writes; the server's (postmaster and its backends, from /proc, counted as the backends exit) over every write the peers made, warm-up included.`,
   );
   return lines;
 }
@@ -521,7 +566,7 @@ for (const sync of runSqlite ? syncs : []) {
   log(`    p50 ${idle[sync].p50_ms} ms, p99 ${idle[sync].p99_ms} ms, max ${idle[sync].max_ms} ms`);
 }
 
-/** The PostgreSQL rows: { skipped } or { server: { version, settings }, rows }. */
+/** The PostgreSQL rows: { skipped } or { server: { version, settings }, idle, rows }. */
 let postgres;
 if (pgSkipped !== undefined) {
   postgres = { skipped: pgSkipped };
@@ -533,12 +578,15 @@ if (pgSkipped !== undefined) {
     server = await startPostgresServer({ settings: PG_SETTINGS });
     const version = (await pgQuery(server.url, 'SELECT version() AS v'))[0].v.split(' on ')[0];
     postgres = { server: { version, settings: server.settings }, rows: [] };
+    log(`  postgres idle: one peer, one write at a time × ${fmtN(pgIdleCount)} ...`);
+    postgres.idle = await pgScenario(server, 1, pgIdleCount, 1);
+    log(`    p50 ${postgres.idle.p50_ms} ms, p99 ${postgres.idle.p99_ms} ms, max ${postgres.idle.max_ms} ms`);
     for (const procs of procsList) {
       log(`  postgres P=${procs} × ${fmtN(pgCount)} ...`);
       const r = await pgScenario(server, procs, pgCount, inflight);
       log(
         `    ${fmtN(r.throughput)} writes/s in ${r.seconds} s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms` +
-          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}${r.writer_cpu_us_per_write ? `, CPU per write: peers ${r.writer_cpu_us_per_write} µs` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
+          `${r.mean_batch ? `, ${r.mean_batch} writes per commit` : ''}${r.writer_cpu_us_per_write ? `, CPU per write: peers ${r.writer_cpu_us_per_write} µs${r.server_cpu_us_per_write ? `, server ${r.server_cpu_us_per_write} µs` : ''}` : ''}${r.errors ? `, ${r.errors} errors (${r.first_error})` : ''}`,
       );
       r.pg_per_scribe = ratio(r, rows.find((x) => x.kind === 'scribe' && x.sync === pgPeerSync() && x.procs === procs));
       r.pg_per_direct = ratio(r, rows.find((x) => x.kind === 'direct' && x.sync === pgPeerSync() && x.procs === procs));
@@ -579,7 +627,7 @@ const json = {
     store: { batch: LIMIT_BATCH, counts: Object.fromEntries(syncs.map((s) => [s, limitCountFor(s)])), via: 'Store.executeBatch' },
     payloads: { bytes: payloadSizes, procs: payloadProcs, counts: Object.fromEntries(payloadSizes.map((b) => [b, payloadCountFor(b)])) },
     engines,
-    postgres: { count: pgCount, compared_with: pgPeerSync() },
+    postgres: { count: pgCount, idle: pgIdleCount, compared_with: pgPeerSync() },
   },
   seconds,
   rows,

@@ -70,14 +70,18 @@ describe('the benchmark (npm run bench)', () => {
       expect(json.options.engines).toEqual(['sqlite', 'postgres']);
       if (hasPostgres) {
         expect(r.stdout).toMatch(/^PostgreSQL peers \(PostgreSQL \d+/m);
-        expect(r.stdout).toMatch(/^\| P \| postgres writes\/s \| postgres p50 \/ p99 \/ max ms \| writes per commit \| postgres ÷ scribe NORMAL \| postgres ÷ direct NORMAL \|$/m);
-        expect(r.stdout).toMatch(/^\| 2 \| [\d,]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+× \|$/m);
+        expect(r.stdout).toMatch(/^\| P \| postgres writes\/s \| postgres p50 \/ p99 \/ max ms \| writes per commit \| CPU µs per write: peers \/ server \| postgres ÷ scribe NORMAL \| postgres ÷ direct NORMAL \|$/m);
+        expect(r.stdout).toMatch(/^\| 2 \| [\d,]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \| [\d,]+ \/ [\d,]+ \| [\d.]+× \| [\d.]+× \|$/m);
         expect(json.postgres.rows.map((row: { kind: string; procs: number }) => `${row.kind}/${row.procs}`)).toEqual(['postgres/1', 'postgres/2']);
         for (const row of json.postgres.rows) {
           expect(row).toMatchObject({ errors: 0, rows_ok: true, writes: row.procs * 20 });
           expect(row.pg_per_scribe).toBeGreaterThan(0);
+          expect(row.server_cpu_us_per_write).toBeGreaterThan(0);
         }
         expect(json.postgres.server.settings).toMatchObject({ fsync: 'on', synchronous_commit: 'on' });
+        // The idle row: one peer, one write in flight, a tenth of --idle (50 here).
+        expect(json.postgres.idle).toMatchObject({ kind: 'postgres', procs: 1, inflight: 1, writes: 10, errors: 0, rows_ok: true });
+        expect(r.stdout).toMatch(/^Single write on an idle server \(one peer, one write in flight, 10 in sequence\): p50 [\d.]+ ms/m);
         expect(svg).toMatch(/postgres: P peers of a local PostgreSQL server/);
       } else {
         expect(r.stdout).toMatch(/^PostgreSQL: skipped, no PostgreSQL binaries found/m);

@@ -234,4 +234,4 @@ if (write !== undefined || writeBatch !== undefined) {
   const warm = writeBatch !== undefined ? await runBatches(WARM_SESSION, WARMUP) : await run(WARM_SESSION, WARMUP, 16);
   if (warm.errors > 0) throw new Error(`bench: warm-up failed: ${warm.firstError}`);
 }
-process.send({ type: 'ready', pid: process.pid });
+process.send({ type: 'ready', pid: process.pid, warmup: write !== undefined || writeBatch !== undefined ? WARMUP : 0 });

@@ -35,3 +35,5 @@ export { PgChangeListener, LISTEN_RETRY_MS, MAX_LISTEN_RETRY_MS, type PgChangeLi
 export { PgAdvisoryLease, MAINTENANCE_LOCK_KEY, DEFAULT_LEASE_RETRY_MS, type PgAdvisoryLeaseOptions } from './pg-advisory-lease.js';
 export { PgBatchTx } from './pg-batch-tx.js';
 export { PgPeerTable, DEFAULT_PEER_FORGET_MS, type PeerRecord, type PeerRow, type PeerLoad } from './pg-peer-table.js';
+export { PgDeferredStatements, type PgSimpleQueryable } from './pg-deferred-statements.js';
+export { pgLiteral, isPgText } from './pg-literal.js';
