@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ResyncNeededError } from '@scribe/node';
 import type { StoredChange } from '@scribe/store';
 import { TEST_ENGINES, useEngines, type TestNode } from './helpers/engines.js';
+import { waitFor } from './helpers/node-process.js';
 
 // The feed's order is the commit order of durable commits: the server is durable (fsync on).
 const engines = useEngines();
@@ -85,6 +86,9 @@ describe.each(TEST_ENGINES)('node.changes on %s', (engine) => {
     }
     const latest = (await node.querier.query<{ n: number }>('SELECT MAX(seq) AS n FROM _scribe_changes'))[0]!.n;
     expect(latest).toBe(1001);
+    // On PostgreSQL the prune runs after the batch that crossed 1000 writes, beside the next
+    // ones (not inside them): wait until it has committed.
+    await waitFor(async () => ((await node.querier.query<{ m: number }>('SELECT MIN(seq) AS m FROM _scribe_changes'))[0]!.m ?? 0) > 1, 20_000, 'the prune of the change log');
     const err = await node.changes({ since: 1 }).next().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResyncNeededError);
     expect(err).toMatchObject({ code: 'RESYNC_NEEDED', since: 1, latest });
