@@ -14,6 +14,7 @@ import {
   ShadowSessionError,
   ShadowSessions,
   registerShadowWrites,
+  shadowPlugin,
 } from '@scribe/shadow';
 import { TEST_ENGINES, useEngines, type Engine, type TestNode } from '../../../test/helpers/engines.js';
 
@@ -408,6 +409,17 @@ describe.each(TEST_ENGINES)('on %s', (engine) => {
       const staleAttach = await node.querier.write(SHADOW_WRITE_NAMES.close, { session_id: 's1', open_id: 'not-this-one' });
       expect(staleAttach).toEqual({ closed: false, rows_deleted: 0 });
       expect(await second.isOpen()).toBe(true);
+    });
+
+    it("the plugin's own reaper sweeps abandoned sessions in the background (on the primary; on PostgreSQL in the peer holding the maintenance lease)", async () => {
+      // A node of its own whose reaper runs every 50 ms with reapAfterMs 0: every session it finds is abandoned.
+      const reaping = await engines.openTestNode(engine, { plugins: [shadowPlugin({ reapAfterMs: 0, intervalMs: 50 })], migrations: [APP_MIGRATION] });
+      const mine = new ShadowSessions(reaping.querier);
+      const s = await mine.open('left-behind', { shadowTable: 'files_shadow', seedFromTable: 'docs' });
+      expect(s.seeded).toBe(2);
+      await expect.poll(() => mine.list(), { timeout: 10_000, interval: 50 }).toEqual([]);
+      expect(await s.isOpen()).toBe(false);
+      expect(await reaping.querier.query('SELECT COUNT(*) AS n FROM files_shadow')).toEqual([{ n: 0 }]);
     });
 
     it('validates its argument', async () => {
