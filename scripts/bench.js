@@ -33,7 +33,7 @@
 //          profile-primary.md instead of latest.*; raw profiles in --profile-dir)
 //        --engines sqlite,postgres (default both; 'sqlite' alone skips PostgreSQL, 'postgres'
 //          alone runs only the PostgreSQL rows)  --no-postgres (the same as --engines sqlite)
-//        --pg-count N (writes per PostgreSQL peer; default 1,000, 200 with --quick; the
+//        --pg-count N (writes per PostgreSQL peer; default 800, 200 with --quick; the
 //          idle PostgreSQL row writes a tenth of --idle, one at a time)
 //        --help (prints these flags)
 //
@@ -99,7 +99,7 @@ const pgSkipped = !engines.includes('postgres') ? 'not asked for (--engines)' : 
  * pools (8 × (10 + the LISTEN connection)) and the bench's own connections.
  */
 const PG_SETTINGS = { max_connections: 200 };
-const pgCount = Number(values['pg-count'] ?? (values.quick ? 200 : 1_000));
+const pgCount = Number(values['pg-count'] ?? (values.quick ? 200 : 800));
 const DEFAULT_COUNT = { FULL: 12_000, NORMAL: 30_000 };
 const procsList = values.procs.split(',').map((p) => Number(p.trim()));
 const countFor = (sync) => Number(values.count ?? (values.quick ? 500 : (DEFAULT_COUNT[sync] ?? 8_000)));
