@@ -259,6 +259,8 @@ describe.runIf(runPostgresTests)('the status page of PostgreSQL peers', () => {
     expect(await text('#members tr.self')).toMatch(new RegExp(`THIS PEER\\s+a\\s+${process.pid}\\s+${hostname()}`));
     expect(await text('#members tr:not(.self)')).toMatch(new RegExp(`peer\\s+b\\s+${b.ready.pid}\\s+${hostname()}`));
     expect(await page.locator('#failovers-section').isVisible()).toBe(false);
+    // Each peer's own page is a link away.
+    expect(await page.locator('#members tr:not(.self) a').getAttribute('href')).toBe(`${base(b.ready.http)}/`);
     // b's writes are in the change feed of the server; a's own write path committed none.
     await waitFor(async () => /\tmessages\tw-\d{6}\tcreated\tb$/m.test(await text('#changes')), 15_000, "b's writes in the change feed");
     await waitFor(async () => /answering, [1-9]\d* writes\/s/.test(await text('#members tr:not(.self)')), 15_000, "b's write rate on its row");

@@ -67,6 +67,13 @@ const SCRIPT = `
     });
     return tr;
   }
+  // A member's status page, as a link: only an http:// address is made one (the address is data).
+  function listener(http) {
+    if (typeof http !== 'string' || !/^http:\\/\\/[^\\s]+$/.test(http)) return '-';
+    var a = el('a', '', http.replace(/^http:\\/\\//, ''));
+    a.href = http + '/';
+    return a;
+  }
   function fill(id, rows, cols, emptyText) {
     var body = $(id);
     if (rows.length === 0) { var tr = el('tr'); var td = el('td', 'empty', emptyText); td.colSpan = cols; tr.appendChild(td); rows = [tr]; }
@@ -168,9 +175,9 @@ const SCRIPT = `
       if (m.answering && m.role === 'peer') state += ', ' + num(m.committed_per_s, 0) + ' writes/s, queue ' + num(m.queue_depth, 0);
       var heard = m.role === 'primary' ? '(sends it)' : self ? '(serves this page)' : m.role === 'peer' ? ago(m.seen_at, now) : ago(m.last_heartbeat_at, now);
       return row([badge, m.instance_id, m.pid, peers ? (m.host || '-') : m.epoch, dur(m.uptime_s), heard,
-        m.schema_version, m.plugins.length ? m.plugins.map(function (p) { return p.name + ' ' + p.schema_version; }).join(', ') : '-', state],
+        m.schema_version, m.plugins.length ? m.plugins.map(function (p) { return p.name + ' ' + p.schema_version; }).join(', ') : '-', state, listener(m.http)],
         m.role === 'primary' ? 'primary' : self ? 'self' : m.answering ? '' : 'silent');
-    }), 9, 'no members');
+    }), 10, 'no members');
     var s = c.samples;
     marks = c.failovers.map(function (f) { return Date.parse(f.at); });
     // The charts span what there is, from one minute up to five.
@@ -247,7 +254,7 @@ const BODY = `
 <main>
   <div id="banner" class="banner"></div>
   <section class="wide"><h2>Members</h2>
-    <table><thead><tr><th></th><th>instance</th><th>pid</th><th id="th-epoch">epoch</th><th>uptime</th><th id="th-heard">last heartbeat</th><th>schema</th><th>plugins</th><th>state</th></tr></thead><tbody id="members"></tbody></table>
+    <table><thead><tr><th></th><th>instance</th><th>pid</th><th id="th-epoch">epoch</th><th>uptime</th><th id="th-heard">last heartbeat</th><th>schema</th><th>plugins</th><th>state</th><th>listener</th></tr></thead><tbody id="members"></tbody></table>
   </section>
   <section class="half"><h2>Writes / s<span id="writes-scope"></span> <span class="now"><span id="now-committed">-</span> committed, <span id="now-refused">-</span> refused</span></h2>
     <svg id="writes" class="chart" viewBox="0 0 300 90" preserveAspectRatio="none"></svg>
