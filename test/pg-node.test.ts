@@ -55,6 +55,35 @@ describe.runIf(runPostgresTests)('openNode({ url }): a peer of a PostgreSQL serv
     expect(await node.health()).toMatchObject({ ok: true, role: 'peer' });
   });
 
+  it('groups at most 32 writes per transaction by default (two subtransactions each stay within the 64 a backend caches), and maxBatchSize sets it', async () => {
+    const url = await server.database();
+    const batchSizes = async (node: PgScribeNode): Promise<{ count: number; sum: number; upTo32: number; upTo16: number }> => {
+      const { port } = node.httpAddress!;
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+      return {
+        count: value(/^scribe_batch_size_count\{[^}]*\} (\d+)/m),
+        sum: value(/^scribe_batch_size_sum\{[^}]*\} (\d+)/m),
+        upTo32: value(/^scribe_batch_size_bucket\{le="32"[^}]*\} (\d+)/m),
+        upTo16: value(/^scribe_batch_size_bucket\{le="16"[^}]*\} (\d+)/m),
+      };
+    };
+    const node = await peer(url, { http: { host: '127.0.0.1', port: 0 } });
+    await node.querier.createSession({ id: 's', title: 'batches' });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => node.querier.createMessage({ id: `m${i}`, session_id: 's', role: 'user', parts: '[]' })));
+    const d = await batchSizes(node);
+    expect(d.sum).toBe(301);
+    // 300 writes submitted at once: at least ten transactions, none of more than 32 writes.
+    expect(d.count).toBeGreaterThanOrEqual(10);
+    expect(d.upTo32).toBe(d.count);
+    expect(d.upTo16).toBeLessThan(d.count);
+    const small = await peer(url, { http: { host: '127.0.0.1', port: 0 }, maxBatchSize: 16 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => small.querier.createMessage({ id: `n${i}`, session_id: 's', role: 'user', parts: '[]' })));
+    const e = await batchSizes(small);
+    expect(e.sum).toBe(100);
+    expect(e.upTo16).toBe(e.count);
+  });
+
   it('refuses SQLite options beside url, and a url that is not postgres://, with a TypeError', async () => {
     const url = await server.database();
     await expect(openNode({ url, dbPath: '/tmp/x.db' } as never)).rejects.toThrow(/'dbPath' is an option of the SQLite cluster/);

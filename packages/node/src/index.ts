@@ -9,6 +9,7 @@ export {
   checkPgNodeOptions,
   DEFAULT_PG_FALLBACK_POLL_MS,
   DEFAULT_PG_LISTEN_POLL_MS,
+  PG_DEFAULT_MAX_BATCH_SIZE,
   type OpenPgNodeOptions,
 } from './pg-node-options.js';
 export {

@@ -4,6 +4,12 @@ import type { MaintenanceTask, Migration, ScribePlugin, WriteRegistry } from '@s
 import type { HttpOptions } from './http-endpoint.js';
 
 /** How often a change iterator reads the log while the LISTEN connection is down (its fallback). */
+
+/**
+ * The PostgreSQL node's default group-commit bound: 32 writes of two subtransactions
+ * each stay within the 64 a backend caches (PGPROC_MAX_CACHED_SUBXIDS).
+ */
+export const PG_DEFAULT_MAX_BATCH_SIZE = 32;
 export const DEFAULT_PG_FALLBACK_POLL_MS = 500;
 /** How often it reads the log while LISTEN is up (a safety net behind the notifications). */
 export const DEFAULT_PG_LISTEN_POLL_MS = 5_000;
@@ -41,7 +47,12 @@ export interface OpenPgNodeOptions {
   writeTimeoutMs?: number;
   /** Budget of writes marked long. Default 30 s. */
   longWriteTimeoutMs?: number;
-  /** Group-commit bound (writes per transaction). */
+  /**
+   * Group-commit bound (writes per transaction). Default {@link PG_DEFAULT_MAX_BATCH_SIZE}
+   * (32), not the SQLite node's 512: each write runs in two savepoints, and past 64
+   * subtransactions in one transaction PostgreSQL's per-backend cache overflows, which
+   * makes every other session's visibility checks read `pg_subtrans`.
+   */
   maxBatchSize?: number;
   /** Queue bound; past it writes get OVERLOADED. */
   maxQueueDepth?: number;

@@ -12,7 +12,7 @@ import { startMaintenance } from './maintenance.js';
 import type { NodeHealth } from './node-health.js';
 import type { NodeListener } from './node-events.js';
 import { NodeMetrics } from './node-metrics.js';
-import { DEFAULT_PG_FALLBACK_POLL_MS, DEFAULT_PG_LISTEN_POLL_MS, checkPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
+import { DEFAULT_PG_FALLBACK_POLL_MS, DEFAULT_PG_LISTEN_POLL_MS, PG_DEFAULT_MAX_BATCH_SIZE, checkPgNodeOptions, type OpenPgNodeOptions } from './pg-node-options.js';
 import { knownVersion, pluginInfos, resolvePlugins, schemaProblem, type ResolvedPlugins } from './plugins.js';
 import { coordinatorCounts } from './coordinator-counts.js';
 import type { NodeStatus } from './node-status.js';
@@ -233,7 +233,7 @@ export class PgScribeNode {
         },
       },
       logger: log,
-      ...(o.maxBatchSize === undefined ? {} : { maxBatchSize: o.maxBatchSize }),
+      maxBatchSize: o.maxBatchSize ?? PG_DEFAULT_MAX_BATCH_SIZE,
       ...(o.maxQueueDepth === undefined ? {} : { maxQueueDepth: o.maxQueueDepth }),
       ...(o.provenanceLevel === undefined ? {} : { provenanceLevel: o.provenanceLevel }),
     });
