@@ -67,7 +67,7 @@ const SCRIPT = `
     });
     return tr;
   }
-  // A member's status page, as a link: only an http:// address is made one (the address is data).
+  // A member's status page, as a link: only an address of the http scheme is made one (the address is data).
   function listener(http) {
     if (typeof http !== 'string' || !/^http:\\/\\/[^\\s]+$/.test(http)) return '-';
     var a = el('a', '', http.replace(/^http:\\/\\//, ''));
