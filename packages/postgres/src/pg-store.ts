@@ -30,6 +30,7 @@ import { withConnection } from './pg-checkout.js';
 import { mapPgError } from './pg-errors.js';
 import { applyPgMigrations, checkPgMigrations, pgAppliedMigrations } from './pg-migrations.js';
 import { createPgPool, type PgPoolOptions } from './pg-pool.js';
+import { assertReads, readOnlyPgQuery } from './pg-read-query.js';
 import { PgRequestLog } from './pg-request-log.js';
 import { PgSqlTx } from './pg-sql-tx.js';
 import { redactUrl } from './redact-url.js';
@@ -244,23 +245,15 @@ export class PgStore {
   }
 
   /**
-   * Runs one read-only statement (inside a READ ONLY transaction, so the server itself
-   * refuses anything that writes: INVALID_PARAMS, as on SQLite).
+   * Runs one statement that only reads ({@link readOnlyPgQuery}: a reading keyword, one
+   * statement, inside a READ ONLY transaction); anything else is INVALID_PARAMS
+   * (field `sql`), as on SQLite, and leaves nothing behind on the pooled connection.
    */
   async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[] | Record<string, unknown>): Promise<T[]> {
+    assertReads(sql); // before a connection is taken: a refusal costs no round trip
     try {
-      return await withConnection(this.pool, this.#log, async (client) => {
-        await client.query('BEGIN READ ONLY');
-        try {
-          return await new PgSqlTx(client).all<T>(sql, params as never);
-        } finally {
-          await client.query('ROLLBACK');
-        }
-      });
+      return await withConnection(this.pool, this.#log, (client) => readOnlyPgQuery<T>(client, sql, params as never));
     } catch (e) {
-      if ((e as { code?: unknown }).code === '25006') {
-        throw new WriteError('INVALID_PARAMS', 'query() runs read-only statements; send writes through the write path', { method: 'query', field: 'sql' });
-      }
       throw mapPgError(e, 'query');
     }
   }

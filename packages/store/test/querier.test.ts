@@ -112,6 +112,30 @@ describe.each(TEST_ENGINES)('on %s', (engine) => {
       expect((await q.getSession('a'))!.title).toBe('alpha');
     });
 
+    it.each([
+      ['an INSERT', "INSERT INTO sessions (id, title, created_at, updated_at) VALUES ('x', 'x', 'x', 'x')", 'sql'],
+      ['a DELETE', 'DELETE FROM sessions', 'sql'],
+      ['a CREATE', 'CREATE TABLE t (x INTEGER)', 'sql'],
+      ['BEGIN', 'BEGIN', 'sql'],
+      ['COMMIT', 'COMMIT', 'sql'],
+      ['SAVEPOINT', 'SAVEPOINT s', 'sql'],
+      ['a read, then a write', 'SELECT 1; DELETE FROM sessions', undefined],
+      ['a read, then COMMIT and a write', "SELECT 1; COMMIT; INSERT INTO sessions (id, title, created_at, updated_at) VALUES ('x', 'x', 'x', 'x')", undefined],
+      ['a session setting behind a comment', '/* hi */ SET search_path = nowhere', undefined],
+    ])('refuses %s with INVALID_PARAMS, runs none of it, and leaves every connection as it was', async (_, sql, field) => {
+      const { q } = await engines.openTestStore(engine);
+      await q.createSession({ id: 's1', title: 'a' });
+      const err = await rejection(q.query(sql));
+      expect(err).toMatchObject({ code: 'INVALID_PARAMS', method: 'query' });
+      // A statement refused as one that writes names the field; SQL the engine cannot compile as one statement need not.
+      if (field !== undefined) expect(err.field).toBe(field);
+      expect(await q.listAllSessions()).toHaveLength(1);
+      // Reads on every connection of the store (more at once than it keeps) and a write still work as before.
+      const reads = await Promise.all(Array.from({ length: 8 }, () => q.query('SELECT id FROM sessions ORDER BY id')));
+      for (const rows of reads) expect(rows).toEqual([{ id: 's1' }]);
+      expect(await q.createSession({ id: 's2', title: 'b' })).toMatchObject({ id: 's2' });
+    });
+
     it('maps bad SQL to a WriteError without driver text', async () => {
       const { q } = await engines.openTestStore(engine);
       const e = await rejection(q.query('SELECT * FROM nowhere'));
