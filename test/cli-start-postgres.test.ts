@@ -52,6 +52,7 @@ describe.runIf(runPostgresTests)('scribe start --url', () => {
     for (const [args, flag] of [
       [['--db', '/tmp/x.db'], '--db'],
       [['--synchronous', 'NORMAL'], '--synchronous'],
+      [['--commit-sync', 'pipelined'], '--commit-sync'],
       [['--file-mode', '640'], '--file-mode'],
     ] as const) {
       const r = spawnSync(process.execPath, [CLI, 'start', '--url', url, ...args], { encoding: 'utf8', timeout: 20_000 });

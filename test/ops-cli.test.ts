@@ -85,6 +85,7 @@ describe('scribe start', () => {
       [['--router', 'tcp://127.0.0.1:7100'], /--router and --pub go together/],
       [['--http', 'nine'], /--http must be HOST:PORT or PORT/],
       [['--synchronous', 'sometimes'], /--synchronous must be one of OFF, NORMAL, FULL, EXTRA/],
+      [['--commit-sync', 'later'], /--commit-sync must be one of pipelined, inline, got "later"/],
     ] as const) {
       const r = spawnSync(process.execPath, [CLI, 'start', '--db', join(tmpdir(), 'never.db'), ...args], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(2);
@@ -93,9 +94,9 @@ describe('scribe start', () => {
   });
 
   it('logs what it uses, serves on loopback tcp when asked, and turns raw SQL off', async () => {
-    const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*', '--no-raw-sql']);
+    const cli = await startCli(['--router', 'tcp://127.0.0.1:*', '--pub', 'tcp://127.0.0.1:*', '--no-raw-sql', '--commit-sync', 'pipelined']);
     const line = cli.output().split('\n').find((l) => l.includes('"msg":"scribe started"'))!;
-    expect(JSON.parse(line)).toMatchObject({ role: 'primary', synchronous: 'FULL', autoMigrate: true, rawSql: false });
+    expect(JSON.parse(line)).toMatchObject({ role: 'primary', synchronous: 'FULL', commitSync: 'pipelined', autoMigrate: true, rawSql: false });
     const discovery = readDiscovery(resolveRuntimePaths(cluster.dbPath).discoveryPath)!;
     expect(discovery.router).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const secondary = await spawn({ instanceId: 's', promote: false });

@@ -1,4 +1,5 @@
 import { FILE_MODES, SYNCHRONOUS_LEVELS, type SynchronousLevel } from '@scribe/node';
+import { COMMIT_SYNC_MODES, type CommitSync } from '@scribe/store';
 import { isLoopbackHost, parseTcpEndpoint } from '@scribe/transport';
 import type { Command } from 'commander';
 import { httpAddress, onUnlessTurnedOff, optionSource, stringOption } from './shared-options.js';
@@ -16,6 +17,8 @@ export interface StartOptions {
   /** `--log-pretty` / `SCRIBE_LOG_PRETTY=1`: human-readable log lines (pino-pretty). */
   readonly logPretty: boolean;
   readonly synchronous: SynchronousLevel | undefined;
+  /** `--commit-sync inline|pipelined` (openNode's `commitSync`). */
+  readonly commitSync: CommitSync | undefined;
   /** `--http HOST:PORT`: serve /healthz and /metrics. */
   readonly http: { host: string; port: number } | undefined;
   readonly httpAllowRemote: boolean;
@@ -34,6 +37,10 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
   const sync = stringOption(cmd, 'synchronous')?.toUpperCase();
   if (sync !== undefined && !(SYNCHRONOUS_LEVELS as readonly string[]).includes(sync)) {
     throw new UsageError(`${optionSource(cmd, '--synchronous')} must be one of ${SYNCHRONOUS_LEVELS.join(', ')}, got ${JSON.stringify(sync)}`);
+  }
+  const commitSync = stringOption(cmd, 'commitSync')?.toLowerCase();
+  if (commitSync !== undefined && !(COMMIT_SYNC_MODES as readonly string[]).includes(commitSync)) {
+    throw new UsageError(`${optionSource(cmd, '--commit-sync')} must be one of ${COMMIT_SYNC_MODES.join(', ')}, got ${JSON.stringify(commitSync)}`);
   }
   const logLevel = stringOption(cmd, 'logLevel') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -76,7 +83,7 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
       throw new UsageError(`${optionSource(cmd, '--url')} must be a postgres:// or postgresql:// connection URL`);
     }
     // Options of the SQLite cluster are refused beside --url, never ignored.
-    for (const [key, flag] of [['db', '--db'], ['synchronous', '--synchronous'], ['router', '--router'], ['pub', '--pub'], ['curveKeys', '--curve-keys'], ['fileMode', '--file-mode']] as const) {
+    for (const [key, flag] of [['db', '--db'], ['synchronous', '--synchronous'], ['commitSync', '--commit-sync'], ['router', '--router'], ['pub', '--pub'], ['curveKeys', '--curve-keys'], ['fileMode', '--file-mode']] as const) {
       const source = cmd.getOptionValueSource(key);
       if (source === 'cli' || source === 'env') {
         throw new UsageError(`${optionSource(cmd, flag)} is an option of the SQLite cluster; with --url every process is a peer of the PostgreSQL server: remove ${flag}`);
@@ -89,6 +96,7 @@ export function resolveStartOptions(cmd: Command, env: NodeJS.ProcessEnv = proce
     logLevel,
     logPretty: cmd.getOptionValue('logPretty') === true || ['1', 'true', 'yes', 'on'].includes((env.SCRIBE_LOG_PRETTY ?? '').toLowerCase()),
     synchronous: sync as SynchronousLevel | undefined,
+    commitSync: commitSync as CommitSync | undefined,
     http,
     httpAllowRemote: cmd.getOptionValue('httpAllowRemote') === true,
     autoMigrate: onUnlessTurnedOff(cmd, 'autoMigrate', env.SCRIBE_AUTO_MIGRATE),

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import { isLoopback, openNode } from '@scribe/node';
-import { createDefaultRegistry, type ScribePlugin } from '@scribe/store';
+import { DEFAULT_COMMIT_SYNC, createDefaultRegistry, type ScribePlugin } from '@scribe/store';
 import { createCliLogger } from '../cli-logger.js';
 import { readCurveKeys } from '../curve-keys-file.js';
 import { scribeCommand, setAction } from '../scribe-command.js';
@@ -23,6 +23,11 @@ export function startCommand(): Command {
     .addOption(new Option('--log-level <level>', 'pino level: fatal, error, warn, info, debug, trace or silent').env('SCRIBE_LOG_LEVEL').default('info'))
     .addOption(new Option('--log-pretty', 'human-readable log lines for a terminal instead of JSON (pino-pretty; env: SCRIBE_LOG_PRETTY=1)'))
     .addOption(new Option('--synchronous <level>', 'SQLite durability of the primary: OFF, NORMAL, FULL or EXTRA (default: FULL)').env('SCRIBE_SYNCHRONOUS'))
+    .addOption(
+      new Option('--commit-sync <mode>', 'at FULL or EXTRA: sync the WAL inside COMMIT (inline) or off the event loop after it, replies held until it is done (pipelined) (default: inline)').env(
+        'SCRIBE_COMMIT_SYNC',
+      ),
+    )
     .addOption(new Option('--http <host:port>', 'serve /healthz and /metrics (host defaults to 127.0.0.1; loopback only)').env('SCRIBE_HTTP'))
     .addOption(new Option('--http-allow-remote', 'allow --http on a non-loopback address'))
     .addOption(new Option('--no-auto-migrate', 'do not apply pending migrations when becoming primary (env: SCRIBE_AUTO_MIGRATE=0)'))
@@ -87,6 +92,7 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
     registry: createDefaultRegistry({ rawSql: args.rawSql }),
     plugins,
     ...(args.synchronous === undefined ? {} : { synchronous: args.synchronous }),
+    ...(args.commitSync === undefined ? {} : { commitSync: args.commitSync }),
     ...(args.http === undefined ? {} : { http: { ...args.http, allowRemote: args.httpAllowRemote } }),
     ...(args.endpoints === undefined ? {} : { endpoints: args.endpoints }),
     ...(curve === undefined ? {} : { curve }),
@@ -99,6 +105,7 @@ async function start(args: StartOptions, plugins: readonly ScribePlugin[]): Prom
       epoch: node.epoch,
       endpoints: node.primaryEndpoints,
       synchronous: args.synchronous ?? 'FULL',
+      commitSync: args.commitSync ?? DEFAULT_COMMIT_SYNC,
       autoMigrate: args.autoMigrate,
       rawSql: args.rawSql,
       http: node.httpAddress ?? null,
