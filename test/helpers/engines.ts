@@ -33,7 +33,10 @@ import {
 } from '@scribe/store';
 import { PgStore } from '@scribe/postgres';
 import { openNode, type OpenNodeOptions, type OpenPgNodeOptions, type PgScribeNode, type ScribeNode } from '@scribe/node';
+import { ManualClock } from './manual-clock.js';
 import { runPostgresTests, usePostgres, type PostgresServerOptions } from './postgres-server.js';
+
+export { ManualClock } from './manual-clock.js';
 
 /** Every engine scribe runs on. */
 export const ENGINES = ['sqlite', 'postgres'] as const;
@@ -68,25 +71,6 @@ export type TestNodeOptions = Omit<OpenNodeOptions, 'dbPath' | keyof OpenPgNodeO
 
 /** A node of either engine: the API the suites use is the same on both. */
 export type TestNode = ScribeNode | PgScribeNode;
-
-/** A time the test moves by hand, so the times the store writes can be asserted exactly. */
-export class ManualClock {
-  #ms: number;
-  constructor(start = Date.parse('2025-01-02T03:04:05.000Z')) {
-    this.#ms = start;
-  }
-  /** The function to hand to the store's `clock`. */
-  readonly fn = (): Date => new Date(this.#ms);
-  /** The current time as the store writes it (RFC 3339, UTC, milliseconds). */
-  get iso(): string {
-    return new Date(this.#ms).toISOString();
-  }
-  /** Moves time forward and returns the new time as the store writes it. */
-  advance(ms = 1000): string {
-    this.#ms += ms;
-    return this.iso;
-  }
-}
 
 /** Options of {@link EngineFactory.openTestStore}. */
 export interface TestStoreOptions {

@@ -16,27 +16,10 @@ import {
   type StoreOptions,
 } from '@scribe/store';
 
-/** The time every test store starts at. */
-export const T0 = Date.parse('2025-01-02T03:04:05.000Z');
+import { ManualClock, T0 } from '../../../test/helpers/manual-clock.js';
 
-/** A clock the test moves by hand, so timestamps the store sets can be asserted exactly. */
-export class ManualClock {
-  #ms: number;
-  constructor(start = T0) {
-    this.#ms = start;
-  }
-  /** The function to hand to `Store.open({ clock })`. */
-  readonly fn = (): Date => new Date(this.#ms);
-  /** The current time as the store writes it (RFC 3339, UTC, milliseconds). */
-  get iso(): string {
-    return new Date(this.#ms).toISOString();
-  }
-  /** Moves time forward and returns the new time as the store writes it. */
-  advance(ms = 1000): string {
-    this.#ms += ms;
-    return this.iso;
-  }
-}
+/** The manual clock every test store starts on (at `T0`): one definition for every suite. */
+export { ManualClock, T0 };
 
 /** A fresh temp dir, removed (with everything in it) when the current test finishes. */
 export function tempDir(): string {
