@@ -8,11 +8,13 @@
  */
 export {
   createPgPool,
+  createPgClient,
   DEFAULT_POOL_SIZE,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_APPLICATION_NAME,
   type PgPoolOptions,
+  type PgConnectionOptions,
 } from './pg-pool.js';
 export { PgSqlTx, type PgQueryable } from './pg-sql-tx.js';
 export { translatePlaceholders, bindValues, preparePgQuery, type TranslatedSql } from './sql-placeholders.js';

@@ -1,7 +1,6 @@
-import pg from 'pg';
-import type { ConnectionOptions } from 'node:tls';
+import type pg from 'pg';
 import type { Logger } from 'pino';
-import { SCRIBE_PG_TYPES } from './pg-type-parsers.js';
+import { createPgClient, type PgConnectionOptions } from './pg-pool.js';
 
 /** The advisory lock key plugin maintenance runs under ("scribemt" in ASCII). */
 export const MAINTENANCE_LOCK_KEY = 0x73_63_72_69_62_65_6d_74n;
@@ -9,11 +8,7 @@ export const MAINTENANCE_LOCK_KEY = 0x73_63_72_69_62_65_6d_74n;
 export const DEFAULT_LEASE_RETRY_MS = 1_000;
 
 /** Options of {@link PgAdvisoryLease}. */
-export interface PgAdvisoryLeaseOptions {
-  readonly url: string;
-  readonly ssl?: boolean | ConnectionOptions;
-  readonly applicationName?: string;
-  readonly connectTimeoutMs?: number;
+export interface PgAdvisoryLeaseOptions extends PgConnectionOptions {
   /** The lock key (default {@link MAINTENANCE_LOCK_KEY}). */
   readonly key?: bigint;
   /** How often to try while another process holds it (default {@link DEFAULT_LEASE_RETRY_MS}). */
@@ -57,13 +52,7 @@ export class PgAdvisoryLease {
     if (this.#closed) return;
     try {
       if (this.#client === undefined) {
-        const client = new pg.Client({
-          connectionString: this.#o.url,
-          application_name: `${this.#o.applicationName ?? 'scribe'} (maintenance)`,
-          types: SCRIBE_PG_TYPES,
-          ...(this.#o.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: this.#o.connectTimeoutMs }),
-          ...(this.#o.ssl === undefined ? {} : { ssl: this.#o.ssl }),
-        });
+        const client = createPgClient(this.#o, 'maintenance');
         const lost = (error?: Error & { code?: string }): void => {
           if (this.#client !== client) return;
           this.#client = undefined;

@@ -1,8 +1,7 @@
-import pg from 'pg';
-import type { ConnectionOptions } from 'node:tls';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CHANGES_CHANNEL } from './pg-change-log.js';
-import { SCRIBE_PG_TYPES } from './pg-type-parsers.js';
+import { createPgClient, type PgConnectionOptions } from './pg-pool.js';
 
 /** First pause before the LISTEN connection is opened again after it failed; doubles up to {@link MAX_LISTEN_RETRY_MS}. */
 export const LISTEN_RETRY_MS = 100;
@@ -10,11 +9,7 @@ export const LISTEN_RETRY_MS = 100;
 export const MAX_LISTEN_RETRY_MS = 2_000;
 
 /** Options of {@link PgChangeListener}. */
-export interface PgChangeListenerOptions {
-  readonly url: string;
-  readonly ssl?: boolean | ConnectionOptions;
-  readonly applicationName?: string;
-  readonly connectTimeoutMs?: number;
+export interface PgChangeListenerOptions extends PgConnectionOptions {
   /** Called on every notification of {@link CHANGES_CHANNEL} (a batch with changes committed somewhere), and once after each (re)connect. */
   readonly onNotify: () => void;
   /** Called when the connection goes up or down (readers poll faster while it is down). */
@@ -62,13 +57,7 @@ export class PgChangeListener {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const client = new pg.Client({
-      connectionString: this.#o.url,
-      application_name: `${this.#o.applicationName ?? 'scribe'} (changes)`,
-      types: SCRIBE_PG_TYPES,
-      ...(this.#o.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: this.#o.connectTimeoutMs }),
-      ...(this.#o.ssl === undefined ? {} : { ssl: this.#o.ssl }),
-    });
+    const client = createPgClient(this.#o, 'changes');
     this.#client = client;
     let down = false;
     const lost = (error?: Error & { code?: string }): void => {

@@ -13,18 +13,22 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /** Default `application_name` the server shows in `pg_stat_activity`. */
 export const DEFAULT_APPLICATION_NAME = 'scribe';
 
-/** Options of {@link createPgPool}. */
-export interface PgPoolOptions {
+/** How to reach the server: what the pool and every dedicated connection take. */
+export interface PgConnectionOptions {
   /** `postgres://user:password@host:port/database?…` (or a `host=… dbname=…` string). Never logged as given. */
   readonly url: string;
-  /** Most connections open at once (default {@link DEFAULT_POOL_SIZE}); callers beyond it wait. */
-  readonly max?: number;
   /** TLS, passed through to node-postgres (`true`, or Node's `tls.connect` options: `ca`, `cert`, `key`, `rejectUnauthorized`, …). Overrides `sslmode` in the URL. */
   readonly ssl?: boolean | ConnectionOptions;
   /** The server-side `application_name` (default {@link DEFAULT_APPLICATION_NAME}). */
   readonly applicationName?: string;
   /** How long to wait for a connection before failing (default {@link DEFAULT_CONNECT_TIMEOUT_MS}). */
   readonly connectTimeoutMs?: number;
+}
+
+/** Options of {@link createPgPool}. */
+export interface PgPoolOptions extends PgConnectionOptions {
+  /** Most connections open at once (default {@link DEFAULT_POOL_SIZE}); callers beyond it wait. */
+  readonly max?: number;
   /** How long an idle connection stays open (default {@link DEFAULT_IDLE_TIMEOUT_MS}). */
   readonly idleTimeoutMs?: number;
   /** Where the pool says what it does; every line names the server by {@link redactUrl}. */
@@ -70,4 +74,19 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
   });
   log?.debug({ max }, 'postgres: pool created');
   return pool;
+}
+
+/**
+ * A connection of its own, outside the pool (the change listener's LISTEN, the
+ * maintenance lease's session lock): the pool's TLS, connect timeout and row shapes,
+ * shown in `pg_stat_activity` as `applicationName (purpose)`. Not connected yet.
+ */
+export function createPgClient(options: PgConnectionOptions, purpose: string): pg.Client {
+  return new pg.Client({
+    connectionString: options.url,
+    application_name: `${options.applicationName ?? DEFAULT_APPLICATION_NAME} (${purpose})`,
+    types: SCRIBE_PG_TYPES,
+    connectionTimeoutMillis: positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+  });
 }
