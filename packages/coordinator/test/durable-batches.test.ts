@@ -8,6 +8,7 @@ import {
   type CoordinatorItem,
   type CoordinatorStore,
 } from '@scribe/coordinator';
+import { promiseState } from '../../../test/helpers/promise-state.js';
 
 // A store whose commits become durable later (its fsync runs off the event loop):
 // every batch it commits returns a `durable` promise the test resolves by hand.
@@ -56,17 +57,6 @@ function put(): WriteRequest {
   return { meta: { source_instance_id: 'test', request_id: `d-${++n}`, timestamp: new Date().toISOString() }, method: 'Put', params: {} };
 }
 
-/** Settles when `p` does, or says it is still pending after the event loop ran everything it could (no timer involved). */
-async function state(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
-  let s: 'pending' | 'resolved' | 'rejected' = 'pending';
-  p.then(
-    () => (s = 'resolved'),
-    () => (s = 'rejected'),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  return s;
-}
-
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
   expect(condition()).toBe(true);
@@ -81,8 +71,8 @@ describe('WriteCoordinator with a store that syncs off the event loop', () => {
     const writes = [c.submit(put()), c.submit(put())];
     await until(() => store.syncs.length === 1);
     // Committed, not durable: nothing answered, nothing published.
-    expect(await state(writes[0]!)).toBe('pending');
-    expect(await state(writes[1]!)).toBe('pending');
+    expect(await promiseState(writes[0]!)).toBe('pending');
+    expect(await promiseState(writes[1]!)).toBe('pending');
     expect(events).toEqual([]);
     store.syncs[0]!.resolve();
     await expect(Promise.all(writes)).resolves.toEqual(store.syncs[0]!.ids.map((id) => ({ id })));
@@ -105,12 +95,12 @@ describe('WriteCoordinator with a store that syncs off the event loop', () => {
     await until(() => store.syncs.length === 2);
     // Two batches wait for their sync: the third write gathers in the queue and does not run yet.
     const third = submit();
-    expect(await state(third)).toBe('pending');
+    expect(await promiseState(third)).toBe('pending');
     expect(store.syncs).toHaveLength(MAX_BATCHES_AWAITING_SYNC);
     expect(c.depth).toBe(1);
     // The second batch's sync ends first: still nobody is answered out of order.
     store.syncs[1]!.resolve();
-    expect(await state(second)).toBe('pending');
+    expect(await promiseState(second)).toBe('pending');
     expect(answered).toEqual([]);
     store.syncs[0]!.resolve();
     await Promise.all([first, second]);
@@ -149,7 +139,7 @@ describe('WriteCoordinator with a store that syncs off the event loop', () => {
     const write = c.submit(put());
     await until(() => store.syncs.length === 1);
     const closed = c.close();
-    expect(await state(closed)).toBe('pending');
+    expect(await promiseState(closed)).toBe('pending');
     store.syncs[0]!.resolve();
     await closed;
     await expect(write).resolves.toMatchObject({ id: store.syncs[0]!.ids[0] });

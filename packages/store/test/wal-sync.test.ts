@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WriteError } from '@scribe/protocol';
 import { Store, WalSync, type WalSyncIo } from '@scribe/store';
+import { promiseState } from '../../../test/helpers/promise-state.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -22,16 +23,6 @@ class HeldSync implements WalSyncIo {
   fdatasync(_fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void {
     this.calls.push(callback);
   }
-}
-
-async function state(p: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
-  let s: 'pending' | 'resolved' | 'rejected' = 'pending';
-  p.then(
-    () => (s = 'resolved'),
-    () => (s = 'rejected'),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  return s;
 }
 
 function message(i: number) {
@@ -54,14 +45,14 @@ describe('WalSync', () => {
     const c = sync.afterCommit();
     // b and c committed while a's sync ran: it may not hold their frames, so they wait for the next one.
     expect(io.calls).toHaveLength(1);
-    expect(await state(a)).toBe('pending');
+    expect(await promiseState(a)).toBe('pending');
     io.calls[0]!(null);
-    expect(await state(a)).toBe('resolved');
-    expect(await state(b)).toBe('pending');
+    expect(await promiseState(a)).toBe('resolved');
+    expect(await promiseState(b)).toBe('pending');
     expect(io.calls).toHaveLength(2);
     io.calls[1]!(null);
-    expect(await state(b)).toBe('resolved');
-    expect(await state(c)).toBe('resolved');
+    expect(await promiseState(b)).toBe('resolved');
+    expect(await promiseState(c)).toBe('resolved');
     sync.close();
     store.close();
   });
